@@ -1,0 +1,47 @@
+"""Exceptions that services raise; every one carries a message fit to show the user."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from zhurnal.core.validation import Problem
+
+
+class ZhurnalError(Exception):
+    """Base class: the message is meant for the person at the keyboard."""
+
+
+class NotFound(ZhurnalError):
+    """The object asked for does not exist (or is not visible to the acting user)."""
+
+
+class PermissionDenied(ZhurnalError):
+    """The acting user lacks the named action."""
+
+    def __init__(self, action: str, message: str | None = None) -> None:
+        self.action = action
+        super().__init__(message or f"Недостаточно прав: требуется действие «{action}»")
+
+
+class AuthenticationFailed(ZhurnalError):
+    """Login or password wrong, account locked or disabled."""
+
+
+class ValidationFailed(ZhurnalError):
+    """Input refused; `problems` names every field at fault."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(p.message for p in self.problems) or "Неверные данные")
+
+
+class Conflict(ZhurnalError):
+    """Someone else saved the record after it was read: the later save is refused."""
+
+
+class PossibleDuplicate(ZhurnalError):
+    """The new person may already be registered; pass allow_duplicate=True after checking."""
+
+    def __init__(self, message: str, candidates: Sequence[int]) -> None:
+        self.candidates = list(candidates)
+        super().__init__(message)

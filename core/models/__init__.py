@@ -1,0 +1,44 @@
+"""Typed SQLAlchemy models of the school store; import them from here."""
+
+from zhurnal.core.models.accounts import RoleGrant, User
+from zhurnal.core.models.audit import AuditRecord
+from zhurnal.core.models.base import Base, utcnow
+from zhurnal.core.models.people import ORDER_KINDS, Enrolment, Guardianship, Order, Person, StaffPosition
+from zhurnal.core.models.school import (
+    TERM_KINDS,
+    TERMS_PER_KIND,
+    AcademicYear,
+    CurriculumItem,
+    GradeLevel,
+    School,
+    SchoolClass,
+    Setting,
+    Subject,
+    TeachingAssignment,
+    Term,
+)
+
+__all__ = [
+    "ORDER_KINDS",
+    "TERMS_PER_KIND",
+    "TERM_KINDS",
+    "AcademicYear",
+    "AuditRecord",
+    "Base",
+    "CurriculumItem",
+    "Enrolment",
+    "GradeLevel",
+    "Guardianship",
+    "Order",
+    "Person",
+    "RoleGrant",
+    "School",
+    "SchoolClass",
+    "Setting",
+    "StaffPosition",
+    "Subject",
+    "TeachingAssignment",
+    "Term",
+    "User",
+    "utcnow",
+]

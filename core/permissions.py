@@ -1,0 +1,96 @@
+"""Named actions, the built-in roles as sets of actions, and the one place permissions are checked.
+
+Deny by default: an action not granted by one of the actor's roles is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from zhurnal.core.errors import PermissionDenied
+
+# action -> (description, scope). Scope says how far the action reaches for the roles that hold it.
+ACTIONS: dict[str, tuple[str, str]] = {
+    "school.read": ("See the school's structure: years, terms, classes, subjects, curriculum", "school"),
+    "school.write": ("Change years, terms, classes, subjects, curriculum and teaching assignments", "school"),
+    "people.read": ("Read personal data of students, staff and parents", "school"),
+    "people.write": ("Create and edit people and guardianship", "school"),
+    "orders.write": ("Write directors' orders and apply their movements", "school"),
+    "settings.write": ("Change school settings", "school"),
+    "accounts.manage": ("Create, lock, unlock and reset user accounts; issue login codes", "school"),
+    "roles.assign": ("Grant and revoke roles", "school"),
+    "audit.read": ("Read the audit trail", "school"),
+    "stats.read": ("See counts without personal data", "school"),
+    "import.run": ("Import data from files and other systems", "school"),
+    "export.personal_data": ("Export lists and letters that contain personal data", "school"),
+    "backup.create": ("Create and verify backups", "school"),
+    "backup.restore": ("Restore a backup over the live database", "school"),
+    "year.manage": ("Open and close academic years, promote students", "school"),
+    "reports.activity": ("Produce the activity report", "school"),
+    "journal.read": ("Read class journals", "school"),
+    "journal.write": ("Keep the journal of one's own classes", "own classes"),
+    "diary.read": ("Read the diary of oneself or one's own children", "self or own children"),
+}
+
+_ADMIN = frozenset(ACTIONS) - {"journal.write", "diary.read"}
+_STAFF_READ = frozenset({"school.read", "stats.read"})
+
+# role -> (Russian title, actions)
+ROLES: dict[str, tuple[str, frozenset[str]]] = {
+    "admin": ("Системный администратор", _ADMIN),
+    "deputy": ("Заместитель директора (завуч)", _STAFF_READ | {
+        "school.write", "people.read", "journal.read", "year.manage", "reports.activity",
+    }),
+    "teacher": ("Учитель", _STAFF_READ | {"journal.write"}),
+    "class_teacher": ("Классный руководитель", _STAFF_READ | {"journal.write", "people.read"}),
+    "student": ("Обучающийся", frozenset({"diary.read"})),
+    "parent": ("Родитель (законный представитель)", frozenset({"diary.read"})),
+    "auditor": ("Аудитор (только чтение)", _STAFF_READ | {
+        "people.read", "audit.read", "journal.read", "reports.activity",
+    }),
+    "backup_operator": ("Оператор резервного копирования", frozenset({"backup.create", "stats.read"})),
+}
+
+
+def actions_of(roles: frozenset[str]) -> frozenset[str]:
+    """Every action any of `roles` grants; unknown role names grant nothing."""
+    granted: set[str] = set()
+    for role in roles:
+        granted |= ROLES.get(role, ("", frozenset()))[1]
+    return frozenset(granted)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a logged-in user in one current school, with the roles held there."""
+
+    user_id: int | None
+    login: str
+    school_id: int | None
+    roles: frozenset[str]
+    person_id: int | None = None
+    actions: frozenset[str] = field(default=frozenset())
+
+    def __post_init__(self) -> None:
+        if not self.actions:
+            object.__setattr__(self, "actions", actions_of(self.roles))
+
+    @classmethod
+    def system(cls, purpose: str, school_id: int | None = None) -> Actor:
+        """The bootstrap actor used by `zhurnal init` and `zhurnal demo`, which run before any account exists.
+
+        Only commands that already hold the database file (or its server credentials) may use it.
+        """
+        return cls(user_id=None, login=f"system:{purpose}", school_id=school_id, roles=frozenset({"admin"}),
+                   actions=frozenset(ACTIONS))
+
+    def in_school(self, school_id: int) -> Actor:
+        return Actor(self.user_id, self.login, school_id, self.roles, self.person_id, self.actions)
+
+
+def check(actor: Actor, action: str) -> None:
+    """Raise PermissionDenied unless `actor` may perform `action`. The single permission check."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if action not in actor.actions:
+        raise PermissionDenied(action)

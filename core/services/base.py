@@ -1,0 +1,56 @@
+"""What every service shares: the store it works on and the decorator that opens the unit of work.
+
+A public service method is called as `service.method(actor, ...)`. The decorator checks the named action
+in the one central place (`permissions.check`), audits a refusal, opens a unit of work, runs the body with
+it and commits at the boundary. Bodies never commit and return plain dataclasses.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from zhurnal.core import permissions
+from zhurnal.core.audit import AuditEvent
+from zhurnal.core.errors import PermissionDenied
+from zhurnal.core.permissions import Actor
+from zhurnal.core.store import Store
+from zhurnal.core.uow import UnitOfWork, record_outside
+
+
+class Service:
+    """Base of the service classes; one instance per store, safe to share between threads."""
+
+    area = "service"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+
+S = TypeVar("S", bound=Service)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def service(action: str) -> Callable[[Callable[Concatenate[S, UnitOfWork, P], R]],
+                                     Callable[Concatenate[S, Actor, P], R]]:
+    """Turn `def f(self, uow, ...)` into the public `f(self, actor, ...)` guarded by `action`."""
+
+    def decorate(body: Callable[Concatenate[S, UnitOfWork, P], R]) -> Callable[Concatenate[S, Actor, P], R]:
+        @functools.wraps(body)
+        def run(self: S, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                permissions.check(actor, action)
+            except PermissionDenied:
+                record_outside(self.store, actor, AuditEvent(f"{self.area}.{body.__name__}", outcome="denied",
+                                                             detail=action))
+                raise
+            with UnitOfWork(self.store, actor) as uow:
+                result = body(self, uow, *args, **kwargs)
+                uow.commit()
+                return result
+
+        return run
+
+    return decorate
