@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check core tui plugins tests bench
 	mkdir -p build/typecheck/zhurnal && for d in core tui plugins; do ln -sfn ../../../$$d build/typecheck/zhurnal/$$d; done
 	MYPYPATH=build/typecheck $(PY) -m mypy -p zhurnal
-	$(VENV)/bin/lint-imports
+	PYTHONPATH=build/typecheck $(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(PY) bench/run.py

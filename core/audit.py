@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
-
 from zhurnal.core.models import AuditRecord, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -109,11 +108,11 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             seq = values["seq"]
             if seq != expected_seq:
                 return ChainReport(count, prev, expected_seq,
-                                   f"record {expected_seq} is missing (next found is {seq})")
+                                   f"запись {expected_seq} отсутствует (следующая найденная — {seq})")
             if values["prev_hash"] != prev:
-                return ChainReport(count, prev, seq, f"record {seq} does not link to record {seq - 1}")
+                return ChainReport(count, prev, seq, f"запись {seq} не связана с записью {seq - 1}")
             if record_hash(values) != values["hash"]:
-                return ChainReport(count, prev, seq, f"record {seq} was altered (its hash does not match)")
+                return ChainReport(count, prev, seq, f"запись {seq} изменена (хэш не совпадает)")
             prev = values["hash"]
             expected_seq += 1
             count += 1

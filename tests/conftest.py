@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
 from zhurnal.core.permissions import Actor
 from zhurnal.core.store import Store
 

@@ -8,9 +8,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
-
 from zhurnal.core.models.base import Base, UTCDateTime, Versioned, utcnow
 
 ORDER_KINDS = ("enrolment", "transfer", "departure", "hire", "dismissal", "promotion", "graduation", "other")

@@ -33,9 +33,12 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def service(action: str) -> Callable[[Callable[Concatenate[S, UnitOfWork, P], R]],
+def service(action: str, *, write: bool = True) -> Callable[[Callable[Concatenate[S, UnitOfWork, P], R]],
                                      Callable[Concatenate[S, Actor, P], R]]:
-    """Turn `def f(self, uow, ...)` into the public `f(self, actor, ...)` guarded by `action`."""
+    """Turn `def f(self, uow, ...)` into the public `f(self, actor, ...)` guarded by `action`.
+
+    `write=False` for pure reads: on SQLite they then do not take the write lock.
+    """
 
     def decorate(body: Callable[Concatenate[S, UnitOfWork, P], R]) -> Callable[Concatenate[S, Actor, P], R]:
         @functools.wraps(body)
@@ -46,7 +49,7 @@ def service(action: str) -> Callable[[Callable[Concatenate[S, UnitOfWork, P], R]
                 record_outside(self.store, actor, AuditEvent(f"{self.area}.{body.__name__}", outcome="denied",
                                                              detail=action))
                 raise
-            with UnitOfWork(self.store, actor) as uow:
+            with UnitOfWork(self.store, actor, write=write) as uow:
                 result = body(self, uow, *args, **kwargs)
                 uow.commit()
                 return result

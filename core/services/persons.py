@@ -8,7 +8,6 @@ from datetime import date
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
-
 from zhurnal.core.errors import Conflict, NotFound, PossibleDuplicate, ValidationFailed
 from zhurnal.core.models import Enrolment, Guardianship, Person, StaffPosition
 from zhurnal.core.services.base import Service, service
@@ -213,7 +212,7 @@ class PersonService(Service):
         uow.audit("person.read", object_type="person", object_id=person.id, person_id=person.id)
         return view(person)
 
-    @service("people.read")
+    @service("people.read", write=False)
     def search(self, uow: UnitOfWork, text: str = "", *, kind: str | None = None, class_id: int | None = None,
                on: date | None = None, after: tuple[str, int] | None = None, limit: int = 50) -> Page:
         """A page of people ordered by name. `text` matches the start of any name word or SNILS digits;

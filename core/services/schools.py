@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import AcademicYear, GradeLevel, RoleGrant, School, Term, User
 from zhurnal.core.passwords import hash_password, password_problems

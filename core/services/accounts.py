@@ -1,0 +1,138 @@
+"""Signing in: password check with throttling and lock-out, peer login for cron, and the acting user.
+
+The audit trail is the record of attempts: failures since the last success or unlock within the window
+count towards the lock, so no extra state can drift out of step with what was logged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from zhurnal.core import audit
+from zhurnal.core.audit import AuditEvent
+from zhurnal.core.errors import AuthenticationFailed
+from zhurnal.core.models import AuditRecord, RoleGrant, School, User, utcnow
+from zhurnal.core.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from zhurnal.core.permissions import Actor
+from zhurnal.core.store import Store
+
+LOCK_AFTER_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_DURATION = timedelta(minutes=15)
+WRONG_CREDENTIALS = "Неверное имя входа или пароль"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    actor: Actor
+    must_change_password: bool
+
+
+def growing_delay(failures: int) -> float:
+    """Seconds to wait after the n-th consecutive failure: 0.5, 1, 2, 4, 4, ..."""
+    return 0.0 if failures <= 0 else min(0.5 * 2 ** (failures - 1), 4.0)
+
+
+class AuthService:
+    """Turns credentials into an Actor. Not permission-checked: it is how one gets an actor."""
+
+    def __init__(self, store: Store, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.store = store
+        self.sleep = sleep
+
+    def _record(self, user: User | None, login: str, action: str, outcome: str, detail: str | None = None,
+                school_id: int | None = None) -> None:
+        with self.store.session() as session:
+            audit.append(session, user_id=user.id if user else None, login=login,
+                         school_id=school_id if school_id is not None else (user.school_id if user else None),
+                         events=[AuditEvent(action, "user", user.id if user else None, outcome=outcome,
+                                            detail=detail)])
+            session.commit()
+
+    def _recent_failures(self, user_id: int) -> int:
+        since = utcnow() - FAILURE_WINDOW
+        with self.store.session(write=False) as session:
+            reset = session.scalar(select(func.max(AuditRecord.seq)).where(
+                AuditRecord.object_id == user_id, AuditRecord.object_type == "user",
+                AuditRecord.action.in_(("auth.login", "user.unlock", "user.reset")),
+                AuditRecord.outcome == "ok")) or 0
+            return session.scalar(select(func.count()).select_from(AuditRecord).where(
+                AuditRecord.object_id == user_id, AuditRecord.object_type == "user",
+                AuditRecord.action == "auth.login", AuditRecord.outcome == "failed",
+                AuditRecord.seq > reset, AuditRecord.at >= since)) or 0
+
+    def login(self, login: str, password: str, *, school_code: str | None = None) -> SignedIn:
+        """Check the password; lock the account after 5 failures in 15 minutes. An unknown login costs the
+        same time and gets the same message as a wrong password."""
+        with self.store.session(write=False) as session:
+            user = session.scalar(select(User).where(User.login == login))
+        if user is None:
+            verify_password(dummy_hash(), password)
+            # The typed login is not kept: people type passwords into the login field.
+            self._record(None, "", "auth.login", "failed", "unknown login")
+            self.sleep(growing_delay(1))
+            raise AuthenticationFailed(WRONG_CREDENTIALS)
+        now = utcnow()
+        if user.locked_until is not None and user.locked_until > now:
+            verify_password(dummy_hash(), password)
+            self._record(user, login, "auth.login", "denied", "locked")
+            raise AuthenticationFailed("Учётная запись временно заблокирована после неудачных попыток входа; "
+                                       "попробуйте позже или обратитесь к администратору")
+        if not verify_password(user.password_hash, password):
+            self._record(user, login, "auth.login", "failed", "wrong password")
+            failures = self._recent_failures(user.id)
+            if failures >= LOCK_AFTER_FAILURES:
+                with self.store.session() as session:
+                    locked = session.get(User, user.id)
+                    assert locked is not None
+                    locked.locked_until = now + LOCK_DURATION
+                    session.commit()
+                self._record(user, login, "user.lock", "ok", f"after {failures} failures")
+            self.sleep(growing_delay(failures))
+            raise AuthenticationFailed(WRONG_CREDENTIALS)
+        if not user.is_active:
+            self._record(user, login, "auth.login", "denied", "disabled")
+            raise AuthenticationFailed("Учётная запись отключена; обратитесь к администратору")
+        actor = self._actor(user, school_code)
+        with self.store.session() as session:
+            fresh = session.get(User, user.id)
+            assert fresh is not None
+            fresh.last_login_at = now
+            fresh.locked_until = None
+            if user.password_hash and needs_rehash(user.password_hash):
+                fresh.password_hash = hash_password(password)
+            session.commit()
+        self._record(user, login, "auth.login", "ok", school_id=actor.school_id)
+        return SignedIn(actor, user.must_change_password)
+
+    def peer(self, login: str, os_user: str, *, school_code: str | None = None) -> Actor:
+        """The actor for a configured peer mapping (the caller has checked the config file's trust)."""
+        with self.store.session(write=False) as session:
+            user = session.scalar(select(User).where(User.login == login))
+        if user is None or not user.is_active:
+            self._record(user, login, "auth.peer", "failed", f"os user {os_user}")
+            raise AuthenticationFailed(f"Вход по имени ОС «{os_user}»: учётная запись «{login}» не найдена "
+                                       "или отключена")
+        actor = self._actor(user, school_code)
+        self._record(user, login, "auth.peer", "ok", f"os user {os_user}", school_id=actor.school_id)
+        return actor
+
+    def _actor(self, user: User, school_code: str | None) -> Actor:
+        with self.store.session(write=False) as session:
+            if school_code:
+                school_id = session.scalar(select(School.id).where(School.code == school_code))
+                if school_id is None:
+                    raise AuthenticationFailed(f"Школа «{school_code}» не найдена")
+            else:
+                school_id = user.school_id or session.scalar(select(func.min(School.id)))
+            grants = session.scalars(select(RoleGrant.role).where(
+                RoleGrant.user_id == user.id,
+                (RoleGrant.school_id == school_id) | RoleGrant.school_id.is_(None)))
+            roles = frozenset(grants)
+        if user.school_id is not None and school_id != user.school_id and not roles:
+            raise AuthenticationFailed(f"Нет доступа к школе «{school_code}»")
+        return Actor(user.id, user.login, school_id, roles, user.person_id)
