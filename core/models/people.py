@@ -92,8 +92,9 @@ class Enrolment(Versioned, Base):
     end_reason: Mapped[str | None] = mapped_column(String(30))
     start_order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     end_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
-    # Where a student came from or went to (another school, family education, ...), for the movement book.
-    counterpart: Mapped[str | None] = mapped_column(String(300))
+    # For the movement book: the school a student arrived from, and where they left to.
+    came_from: Mapped[str | None] = mapped_column(String(300))
+    went_to: Mapped[str | None] = mapped_column(String(300))
 
 
 class StaffPosition(Versioned, Base):

@@ -1,0 +1,55 @@
+"""Small helpers every service shares: field labels on validation messages, refusing on errors, the
+optimistic version check, and flushing with a lost race turned into Conflict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from zhurnal.core.errors import Conflict, ValidationFailed
+from zhurnal.core.models.base import Versioned
+from zhurnal.core.uow import UnitOfWork
+from zhurnal.core.validation import Problem, clean_text, errors
+
+
+def invalid(field: str, label: str, message: str, code: str = "invalid") -> ValidationFailed:
+    """A ValidationFailed naming one field; the message starts with the field's Russian label."""
+    return ValidationFailed([Problem(field, code, f"{label}: {message}")])
+
+
+def relabel(problems: Iterable[Problem], field: str, label: str) -> list[Problem]:
+    """Problems from validation.clean_* with the bare field name in the message replaced by `label`."""
+    prefix = f"{field}: "
+    return [replace(p, message=label + ": " + p.message[len(prefix):]) if p.message.startswith(prefix) else p
+            for p in problems]
+
+
+def clean_label(value: str | None, field: str, label: str, *, required: bool = False,
+                max_len: int = 200) -> tuple[str | None, list[Problem]]:
+    """validation.clean_text with messages that start with the Russian `label` of the field."""
+    text, problems = clean_text(value, field, required=required, max_len=max_len)
+    return text, relabel(problems, field, label)
+
+
+def refuse(problems: Sequence[Problem]) -> None:
+    """Raise ValidationFailed when any problem is an error."""
+    if errors(problems):
+        raise ValidationFailed(errors(problems))
+
+
+def check_version(row: Versioned, expected_version: int, what: str) -> None:
+    """Conflict unless the row is still at `expected_version` (`what` names it: "Класс 5А")."""
+    if row.version != expected_version:
+        raise Conflict(f"{what}: запись уже изменил другой пользователь; откройте её заново и повторите правку")
+
+
+def flush(uow: UnitOfWork, what: str) -> None:
+    """Flush; a save that lost a race (stale version, unique key taken meanwhile) becomes a Conflict."""
+    try:
+        uow.session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"{what}: запись одновременно изменил другой пользователь; повторите правку") from exc
+    except IntegrityError as exc:
+        raise Conflict(f"{what}: такая запись уже есть (её только что сохранил другой пользователь)") from exc
