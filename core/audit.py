@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
+
 from zhurnal.core.models import AuditRecord, utcnow
 
 GENESIS_HASH = "0" * 64

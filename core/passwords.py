@@ -8,6 +8,7 @@ from importlib import resources
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
 from zhurnal.core.validation import fold
 
 MEMORY_KIB = 64 * 1024

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from types import TracebackType
 
 from sqlalchemy.orm import Session
+
 from zhurnal.core import audit
 from zhurnal.core.audit import AuditEvent
 from zhurnal.core.errors import NotFound

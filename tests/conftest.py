@@ -12,14 +12,19 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
 from zhurnal.core.permissions import Actor
 from zhurnal.core.store import Store
 
+# The seeded school's "today": its current academic year is 2026/2027 whenever the suite runs, so tests
+# can name dates in that year.
+SEED_TODAY = date(2026, 11, 28)
 ADMIN_LOGIN = "admin"
 ADMIN_PASSWORD = "correct horse battery staple 42"
 PG_URL = os.environ.get("ZHURNAL_TEST_PG")
@@ -39,7 +44,7 @@ def _seed(store: Store) -> SeededSchool:
 
     store.upgrade()
     created = SchoolService(store).initialise(name="МБОУ «СОШ № 1»", code="school-1", admin_login=ADMIN_LOGIN,
-                                              admin_password=ADMIN_PASSWORD)
+                                              admin_password=ADMIN_PASSWORD, today=SEED_TODAY)
     return SeededSchool(created.school_id, created.admin)
 
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+
 from zhurnal.core.audit import verify_chain
 from zhurnal.core.services.persons import PersonInput, PersonService
 from zhurnal.tui.cli import main

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
+
+from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
 from zhurnal.core.errors import AuthenticationFailed
 from zhurnal.core.models import AuditRecord, User
 from zhurnal.core.services.accounts import WRONG_CREDENTIALS, AuthService, growing_delay
-
-from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
 
 
 @pytest.fixture

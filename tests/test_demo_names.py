@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterator
 
 import pytest
+
 from zhurnal.core.demo.names import (
     ADULT_FEMALE_FIRST_NAMES,
     ADULT_MALE_FIRST_NAMES,

@@ -7,8 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+
+from tests.helpers import make_class, make_user, records, user_active
 from zhurnal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from zhurnal.core.models import AcademicYear, AuditRecord, GradeLevel, School, SchoolClass, User
+from zhurnal.core.models import AcademicYear, School
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.enrolments import EnrolmentService
 from zhurnal.core.services.orders import OrderService
@@ -21,42 +23,12 @@ def current_year(store, school_id: int) -> AcademicYear:
         return s.scalars(select(AcademicYear).where(AcademicYear.school_id == school_id)).one()
 
 
-def make_class(store, school_id: int, parallel: int, letter: str, year_id: int | None = None) -> int:
-    with store.session() as s:
-        level = s.scalars(select(GradeLevel).where(GradeLevel.school_id == school_id,
-                                                   GradeLevel.number == parallel)).one()
-        year_id = year_id or s.scalars(select(AcademicYear.id).where(AcademicYear.school_id == school_id)).first()
-        row = SchoolClass(school_id=school_id, year_id=year_id, grade_level_id=level.id, parallel=parallel,
-                          letter=letter, name=f"{parallel}{letter}")
-        s.add(row)
-        s.commit()
-        return row.id
-
-
 def make_person(store, admin, last: str, first: str = "Анна") -> int:
     return PersonService(store).create(admin, PersonInput(last, first, None, date(2015, 5, 5), "F")).person.id
 
 
 def make_order(store, admin, kind: str, number: str, on: date) -> int:
     return OrderService(store).create(admin, number, on, kind, f"Приказ {number}").id
-
-
-def make_user(store, school_id: int, person_id: int, login: str) -> int:
-    with store.session() as s:
-        user = User(login=login, person_id=person_id, school_id=school_id)
-        s.add(user)
-        s.commit()
-        return user.id
-
-
-def user_active(store, user_id: int) -> bool:
-    with store.session() as s:
-        return bool(s.get(User, user_id).is_active)
-
-
-def records(store, action: str) -> list[AuditRecord]:
-    with store.session() as s:
-        return list(s.scalars(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)))
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+
+from tests.helpers import make_class
 from zhurnal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from zhurnal.core.models import AcademicYear, AuditRecord, GradeLevel, SchoolClass
+from zhurnal.core.models import AuditRecord
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.enrolments import EnrolmentService
 from zhurnal.core.services.guardianship import GuardianshipService
@@ -16,18 +18,6 @@ from zhurnal.core.services.orders import OrderService
 from zhurnal.core.services.persons import PersonInput, PersonService
 
 D = date(2026, 9, 1)
-
-
-def make_class(store, school_id: int, parallel: int, letter: str) -> int:
-    with store.session() as s:
-        level = s.scalars(select(GradeLevel).where(GradeLevel.school_id == school_id,
-                                                   GradeLevel.number == parallel)).one()
-        year_id = s.scalars(select(AcademicYear.id).where(AcademicYear.school_id == school_id)).one()
-        row = SchoolClass(school_id=school_id, year_id=year_id, grade_level_id=level.id, parallel=parallel,
-                          letter=letter, name=f"{parallel}{letter}")
-        s.add(row)
-        s.commit()
-        return row.id
 
 
 def make_person(store, admin, last: str, first: str, birth: date) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+
 from zhurnal.core.migrate import current_revision, heads
 from zhurnal.core.models import Base
 

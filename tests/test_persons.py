@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+
 from zhurnal.core.errors import Conflict, PermissionDenied, PossibleDuplicate, ValidationFailed
 from zhurnal.core.models import AuditRecord, Person
 from zhurnal.core.permissions import Actor

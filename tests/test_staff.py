@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+
+from tests.helpers import make_user, records, user_active
 from zhurnal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from zhurnal.core.models import AuditRecord, User
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.orders import OrderService
 from zhurnal.core.services.persons import PersonInput, PersonService
@@ -24,24 +24,6 @@ def make_person(store, admin, last: str, first: str = "Ольга") -> int:
 
 def make_order(store, admin, kind: str, number: str, on: date = D) -> int:
     return OrderService(store).create(admin, number, on, kind, f"Приказ {number}").id
-
-
-def make_user(store, school_id: int, person_id: int, login: str) -> int:
-    with store.session() as s:
-        user = User(login=login, person_id=person_id, school_id=school_id)
-        s.add(user)
-        s.commit()
-        return user.id
-
-
-def user_active(store, user_id: int) -> bool:
-    with store.session() as s:
-        return bool(s.get(User, user_id).is_active)
-
-
-def records(store, action: str) -> list[AuditRecord]:
-    with store.session() as s:
-        return list(s.scalars(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)))
 
 
 @pytest.fixture

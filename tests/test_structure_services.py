@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+
 from zhurnal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhurnal.core.models import AuditRecord, Enrolment, Order, Person, StaffPosition, TeachingAssignment
 from zhurnal.core.permissions import Actor

@@ -6,6 +6,7 @@ import unicodedata
 from datetime import date
 
 import pytest
+
 from zhurnal.core.validation import (
     FIELD_LABELS,
     Problem,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
 from zhurnal.core.models.base import Base, UTCDateTime, Versioned, utcnow
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+
 from zhurnal.core.models.base import Base, UTCDateTime
 
 

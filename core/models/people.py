@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+
 from zhurnal.core.models.base import Base, UTCDateTime, Versioned, utcnow
 
 ORDER_KINDS = ("enrolment", "transfer", "departure", "hire", "dismissal", "promotion", "graduation", "other")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
 from zhurnal.core.models.base import Base, UTCDateTime, Versioned, utcnow
 
 # Term kinds a school (or one grade level) divides its year into.

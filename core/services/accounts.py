@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
+
 from zhurnal.core import audit
 from zhurnal.core.audit import AuditEvent
 from zhurnal.core.errors import AuthenticationFailed

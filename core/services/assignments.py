@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import Person, SchoolClass, Subject, TeachingAssignment, utcnow
 from zhurnal.core.services.base import Service, service

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Person, SchoolClass, StaffPosition
 from zhurnal.core.services.base import Service, service

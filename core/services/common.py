@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+
 from zhurnal.core.errors import Conflict, ValidationFailed
 from zhurnal.core.models.base import Versioned
 from zhurnal.core.uow import UnitOfWork

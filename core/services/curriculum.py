@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+
 from zhurnal.core.errors import ValidationFailed
 from zhurnal.core.models import CurriculumItem, GradeLevel, Subject
 from zhurnal.core.services.base import Service, service

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import AcademicYear, Enrolment, Order, SchoolClass
 from zhurnal.core.services.base import Service, service

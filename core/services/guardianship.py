@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import Enrolment, Guardianship, Person
 from zhurnal.core.services.base import Service, service

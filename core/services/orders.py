@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
+
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import ORDER_KINDS, Enrolment, Order, Person, StaffPosition
 from zhurnal.core.services.base import Service, service

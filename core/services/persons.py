@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
+
 from zhurnal.core.errors import Conflict, NotFound, PossibleDuplicate, ValidationFailed
 from zhurnal.core.models import Enrolment, Guardianship, Person, StaffPosition
 from zhurnal.core.services.base import Service, service

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import AcademicYear, GradeLevel, RoleGrant, School, Term, User
 from zhurnal.core.passwords import hash_password, password_problems
@@ -78,7 +79,7 @@ class SchoolService(Service):
     area = "school"
 
     def initialise(self, *, name: str, code: str, admin_login: str, admin_password: str,
-                   term_kind: str = "quarter") -> InitialisedSchool:
+                   term_kind: str = "quarter", today: date | None = None) -> InitialisedSchool:
         """Create a school and its first administrator (`zhurnal init`). Runs as the bootstrap actor."""
         clean_name, problems = clean_text(name, "school_name", required=True, max_len=300)
         login = admin_login.strip()
@@ -95,7 +96,8 @@ class SchoolService(Service):
                 raise Conflict(f"Школа с кодом «{code}» уже есть")
             if uow.session.scalar(select(User.id).where(User.login == login)) is not None:
                 raise Conflict(f"Имя входа «{login}» уже занято")
-            school, year = create_school_rows(uow, name=clean_name, code=code, term_kind=term_kind)
+            school, year = create_school_rows(uow, name=clean_name, code=code, term_kind=term_kind,
+                                              today=today)
             user = User(login=login, school_id=school.id, password_hash=hash_password(admin_password))
             uow.session.add(user)
             uow.session.flush()

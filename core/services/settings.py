@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+
 from zhurnal.core.errors import NotFound, ValidationFailed
 from zhurnal.core.models import TERM_KINDS, AcademicYear, GradeLevel, School, Setting, Term
 from zhurnal.core.services.base import Service, service

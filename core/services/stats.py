@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+
 from zhurnal.core.models import (
     AcademicYear,
     AuditRecord,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+
 from zhurnal.core.errors import Conflict, NotFound
 from zhurnal.core.models import Subject
 from zhurnal.core.services.base import Service, service

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import TERM_KINDS, TERMS_PER_KIND, AcademicYear, GradeLevel, School, Term
 from zhurnal.core.services.base import Service, service
