@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
+import importlib
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import TextIO
 
 from zhurnal.core import __version__
@@ -20,6 +19,7 @@ from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.locations import default_database_url
 from zhurnal.core.permissions import Actor
 from zhurnal.core.store import Store
+from zhurnal.tui.commands import COMMAND_MODULES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -98,104 +98,7 @@ class Context:
         return auth.login(login, password, school_code=self.args.school).actor
 
 
-# ---------------------------------------------------------------------------------------------- commands
-
-
-def cmd_init(ctx: Context) -> int:
-    from zhurnal.core.services.schools import SchoolService
-
-    store = ctx.store
-    store.upgrade()
-    password = ctx.read_password(f"Пароль администратора {ctx.args.admin} (не короче 15 символов): ",
-                                 confirm=True)
-    SchoolService(store).initialise(name=ctx.args.school_name, code=ctx.args.code,
-                                              admin_login=ctx.args.admin, admin_password=password,
-                                              term_kind=ctx.args.term_kind)
-    ctx.print(f"Школа создана (код {ctx.args.code}), администратор: {ctx.args.admin}")
-    ctx.print(f"База: {store.display_url()}")
-    return EXIT_OK
-
-
-def cmd_demo(ctx: Context) -> int:
-    from zhurnal.core.demo.generator import build_demo
-    from zhurnal.core.passwords import hash_password, password_problems
-    from zhurnal.core.services.stats import count_all
-
-    store = ctx.store
-    store.upgrade()
-    with store.session(write=False) as session:
-        existing = count_all(session, date.today())
-    if existing.schools:
-        if ctx.args.if_empty:
-            ctx.print(f"Демо-школа уже есть в {store.display_url()}: {existing.students} обучающихся")
-            return EXIT_OK
-        raise CliError(f"В базе {store.display_url()} уже есть школы; демо строится только в пустой базе")
-    generated = not ctx.args.password_stdin
-    if generated:
-        from zhurnal.core.codes import readable_secret
-
-        password = readable_secret(groups=4)
-    else:
-        password = ctx.read_password("")
-        problems = password_problems(password, login=ctx.args.admin, is_admin=True)
-        if problems:
-            raise CliError("; ".join(problems), EXIT_FAILED)
-    summary = build_demo(store, seed=ctx.args.seed, schools=ctx.args.schools, admin_login=ctx.args.admin,
-                         admin_password_hash=hash_password(password))
-    ctx.print(f"Демо: школ {summary.schools}, обучающихся {summary.students}, сотрудников {summary.staff}, "
-              f"родителей {summary.parents}, классов {summary.classes}, учебный год {summary.year_name}")
-    ctx.print(f"База: {store.display_url()}")
-    if generated:
-        ctx.print(f"Администратор: {ctx.args.admin}, пароль (показан один раз, сохраните его): {password}")
-    return EXIT_OK
-
-
-def cmd_db_upgrade(ctx: Context) -> int:
-    from zhurnal.core.migrate import current_revision
-
-    ctx.store.upgrade()
-    ctx.print(f"Схема базы {ctx.store.display_url()}: ревизия {current_revision(ctx.store.engine)}")
-    return EXIT_OK
-
-
-def cmd_stats(ctx: Context) -> int:
-    from zhurnal.core.services.stats import StatsService
-
-    store = ctx.initialised_store()
-    stats = StatsService(store).counts(Actor.system("stats"))
-    if ctx.args.json:
-        ctx.print(json.dumps(stats.as_dict(), ensure_ascii=False, sort_keys=True))
-    else:
-        labels = {"schools": "Школ", "students": "Обучающихся", "staff": "Сотрудников", "parents": "Родителей",
-                  "classes": "Классов", "accounts": "Учётных записей", "active_accounts": "Из них активных",
-                  "audit_records": "Записей аудита"}
-        for key, value in stats.as_dict().items():
-            ctx.print(f"{labels.get(key, key)}: {value}")
-    return EXIT_OK
-
-
-def cmd_audit_verify(ctx: Context) -> int:
-    from zhurnal.core.audit import verify_chain
-
-    store = ctx.initialised_store()
-    with store.session(write=False) as session:
-        report = verify_chain(session)
-    if report.ok:
-        ctx.print(f"Журнал аудита цел: {report.count} записей")
-        return EXIT_OK
-    print(f"Журнал аудита нарушен: {report.problem}", file=sys.stderr)
-    return EXIT_FAILED
-
-
-def cmd_people_search(ctx: Context) -> int:
-    from zhurnal.core.services.persons import PersonService
-
-    actor = ctx.actor()
-    page = PersonService(ctx.store).search(actor, ctx.args.text, kind=ctx.args.kind, limit=ctx.args.limit)
-    for row in page.rows:
-        birth = row.birth_date.strftime("%d.%m.%Y") if row.birth_date else ""
-        ctx.print(f"{row.id}\t{row.full_name}\t{birth}")
-    return EXIT_OK
+# ---------------------------------------------------------------------------------------------- summary
 
 
 def cmd_summary(ctx: Context) -> int:
@@ -232,47 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--school", metavar="CODE", help="код школы (в районной базе)")
     parser.set_defaults(handler=cmd_summary)
     commands = parser.add_subparsers(title="команды", metavar="COMMAND")
-
-    init = commands.add_parser("init", help="создать школу и первого администратора")
-    init.add_argument("--school", dest="school_name", required=True, metavar="NAME", help="название школы")
-    init.add_argument("--admin", required=True, metavar="LOGIN", help="имя входа администратора")
-    init.add_argument("--code", default="school-1", help="короткий код школы (по умолчанию school-1)")
-    init.add_argument("--term-kind", choices=("quarter", "trimester", "half"), default="quarter")
-    init.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    init.set_defaults(handler=cmd_init)
-
-    demo = commands.add_parser("demo", help="создать демо-школу (или район) в пустой базе")
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--schools", type=_positive, default=1)
-    demo.add_argument("--admin", default="admin", metavar="LOGIN")
-    demo.add_argument("--if-empty", action="store_true", help="ничего не делать, если школа уже есть")
-    demo.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    demo.set_defaults(handler=cmd_demo)
-
-    db = commands.add_parser("db", help="схема базы")
-    db_commands = db.add_subparsers(title="команды", metavar="COMMAND", required=True)
-    db_commands.add_parser("upgrade", help="обновить схему до последней версии").set_defaults(
-        handler=cmd_db_upgrade)
-
-    stats = commands.add_parser("stats", help="сколько чего в базе")
-    stats.add_argument("--json", action="store_true")
-    stats.set_defaults(handler=cmd_stats)
-
-    audit = commands.add_parser("audit", help="журнал аудита")
-    audit_commands = audit.add_subparsers(title="команды", metavar="COMMAND", required=True)
-    audit_commands.add_parser("verify", help="проверить цепочку записей").set_defaults(handler=cmd_audit_verify)
-
-    people = commands.add_parser("people", help="люди: поиск")
-    people_commands = people.add_subparsers(title="команды", metavar="COMMAND", required=True)
-    search = people_commands.add_parser("search", help="найти по фамилии, имени или СНИЛС")
-    search.add_argument("text", nargs="?", default="")
-    search.add_argument("--kind", choices=("student", "staff", "parent"))
-    search.add_argument("--limit", type=_positive, default=50)
-    search.set_defaults(handler=cmd_people_search)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"zhurnal.tui.commands.{name}").register(commands)
     return parser
 
 
-def _positive(value: str) -> int:
+def positive(value: str) -> int:
+    """argparse type: a whole number above zero."""
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError("нужно целое число больше нуля")

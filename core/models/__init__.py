@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models of the school store; import them from here."""
 
-from zhurnal.core.models.accounts import RoleGrant, User
+from zhurnal.core.models.accounts import LoginCode, RoleGrant, User
 from zhurnal.core.models.audit import AuditRecord
 from zhurnal.core.models.base import Base, utcnow
 from zhurnal.core.models.people import ORDER_KINDS, Enrolment, Guardianship, Order, Person, StaffPosition
@@ -28,6 +28,7 @@ __all__ = [
     "CurriculumItem",
     "Enrolment",
     "GradeLevel",
+    "LoginCode",
     "Guardianship",
     "Order",
     "Person",

@@ -41,3 +41,24 @@ class RoleGrant(Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
     granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginCode(Base):
+    """A single-use code that lets a student or parent set their own password (or recover access).
+
+    Only the SHA-256 of the code is kept; codes carry over 70 random bits, so a fast hash is safe and the
+    code can be found by its hash. Re-issuing revokes the previous code of the same user.
+    """
+
+    __tablename__ = "login_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20), default="invite")  # invite | reset
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -262,6 +262,27 @@ def upgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_school_id'), ['school_id'], unique=False)
 
+    op.create_table('login_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('purpose', sa.String(length=20), nullable=False),
+    sa.Column('issued_by', sa.Integer(), nullable=True),
+    sa.Column('issued_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['issued_by'], ['users.id'], name=op.f('fk_login_codes_issued_by_users')),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_login_codes_school_id_schools')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_login_codes_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_codes')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_login_codes_code_hash'))
+    )
+    with op.batch_alter_table('login_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_codes_school_id'), ['school_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_codes_user_id'), ['user_id'], unique=False)
+
     op.create_table('role_grants',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -412,6 +433,11 @@ def downgrade() -> None:
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_role_grants_user_id'))
 
+    with op.batch_alter_table('login_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_codes_user_id'))
+        batch_op.drop_index(batch_op.f('ix_login_codes_school_id'))
+
+    op.drop_table('login_codes')
     op.drop_table('role_grants')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_school_id'))
