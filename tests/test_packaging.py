@@ -67,3 +67,15 @@ def test_built_wheel_installs_into_a_fresh_venv(tmp_path: Path):
     init = run(str(target / "bin" / "zhurnal"), "init", "--school", "Школа", "--admin", "root1",
                "--password-stdin", input="a long enough admin password\n", env=env, cwd=tmp_path)
     assert init.returncode == 0, init.stderr
+
+
+def test_every_code_folder_is_listed_as_a_package():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["packages"])
+    found = set()
+    for folder in ("core", "tui", "plugins"):
+        for init in (ROOT / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(ROOT).parts
+            found.add(".".join(("zhurnal", *relative)))
+    assert found == listed
