@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check core tui plugins tests bench
+	$(VENV)/bin/ruff check core tui plugins tests bench examples
 	mkdir -p build/typecheck/zhurnal && for d in core tui plugins; do ln -sfn ../../../$$d build/typecheck/zhurnal/$$d; done
 	MYPYPATH=build/typecheck $(PY) -m mypy -p zhurnal
 	PYTHONPATH=build/typecheck $(VENV)/bin/lint-imports --no-cache

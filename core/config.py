@@ -1,4 +1,5 @@
-"""The config file (config.toml in the config folder): interface language, key bindings, peer logins.
+"""The config file (config.toml in the config folder): interface language, key bindings, peer logins, backup
+recipients.
 
 Peer logins map an operating-system user to an account, like PostgreSQL's peer authentication, so cron
 jobs run without a password. The file is trusted only when no one but its owner (the user running
@@ -7,6 +8,7 @@ zhurnal, or root) can write to it.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tomllib
@@ -27,15 +29,16 @@ class Config:
     peer_logins: dict[str, str] = field(default_factory=dict)  # OS user -> zhurnal login
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     raw: dict[str, Any] = field(default_factory=dict)
+    # Public keys every scheduled backup is encrypted to ([backup] recipients): age1… or ssh-ed25519 ….
+    backup_recipients: tuple[str, ...] = ()
 
 
-def _check_trust(path: Path) -> None:
+def _check_trust(path: Path, consequence: str = "вход по имени ОС отключён") -> None:
     info = path.stat()
     if info.st_uid not in (os.getuid(), 0):
-        raise ConfigError(f"{path}: файл принадлежит другому пользователю; вход по имени ОС отключён")
+        raise ConfigError(f"{path}: файл принадлежит другому пользователю; {consequence}")
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise ConfigError(f"{path}: файл доступен на запись группе или всем (chmod go-w); вход по имени ОС "
-                          "отключён")
+        raise ConfigError(f"{path}: файл доступен на запись группе или всем (chmod go-w); {consequence}")
 
 
 def load(path: Path | None = None) -> Config:
@@ -52,6 +55,84 @@ def load(path: Path | None = None) -> Config:
         _check_trust(path)
     if not isinstance(peers, dict) or not all(isinstance(v, str) for v in peers.values()):
         raise ConfigError(f"{path}: [auth.peer] должен сопоставлять имени ОС строку-логин")
+    backup = data.get("backup", {})
+    recipients = backup.get("recipients", []) if isinstance(backup, dict) else None
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        raise ConfigError(f"{path}: [backup] recipients должен быть списком строк")
+    if recipients:
+        # Whoever can add a recipient can read every later backup: trusted only like the peer logins.
+        _check_trust(path, "ключи резервных копий не используются")
     ui = data.get("ui", {})
     return Config(lang=str(ui.get("lang", "ru")), peer_logins=dict(peers),
-                  keymap=dict(data.get("keymap", {})), raw=data)
+                  keymap=dict(data.get("keymap", {})), raw=data, backup_recipients=tuple(recipients))
+
+
+def _render_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if not value:
+            return "[]"
+        return "[\n" + "".join(f"    {json.dumps(v, ensure_ascii=False)},\n" for v in value) + "]"
+    raise ConfigError(f"[backup]: значение {value!r} не умею записать; поправьте файл вручную")
+
+
+def _without_section(text: str, name: str) -> str:
+    """`text` without the lines of table [name] (its header up to the next table header)."""
+    kept, inside = [], False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.split("#", 1)[0].strip() == f"[{name}]"
+        if not inside:
+            kept.append(line)
+    return "".join(kept)
+
+
+def write_backup_recipients(recipients: list[str], path: Path | None = None) -> None:
+    """Set [backup] recipients in the config file, keeping everything else as written.
+
+    The [backup] table is rewritten at the end of the file; the result is parsed again and must equal the
+    old data with only that key changed, or nothing is written. The file is replaced atomically with mode
+    0600 (it is trusted only when no one else can write to it).
+    """
+    path = path or config_file()
+    text = path.read_text("utf-8") if path.exists() else ""
+    try:
+        old = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    if path.exists():
+        _check_trust(path, "изменение отменено")
+    section = dict(old.get("backup", {}))
+    section["recipients"] = list(recipients)
+    subtables = {k: v for k, v in section.items() if isinstance(v, dict)}
+    if subtables:
+        raise ConfigError(f"{path}: в [backup] есть вложенные таблицы; поправьте файл вручную")
+    body = _without_section(text, "backup").rstrip("\n")
+    rendered = "".join(f"{key} = {_render_value(value)}\n" for key, value in section.items())
+    new_text = (body + "\n\n" if body else "") + "[backup]\n" + rendered
+    expected = {**old, "backup": section}
+    try:
+        reparsed = tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: не удалось безопасно переписать [backup] ({exc}); поправьте файл вручную") from exc
+    if reparsed != expected:
+        raise ConfigError(f"{path}: не удалось безопасно переписать [backup]; поправьте файл вручную")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(new_text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -30,31 +30,48 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "journal.read": ("Read class journals", "school"),
     "journal.write": ("Keep the journal of one's own classes", "own classes"),
     "diary.read": ("Read the diary of oneself or one's own children", "self or own children"),
+    "self.password": ("Change one's own password; confirm it again before a sensitive operation", "self"),
 }
 
 _ADMIN = frozenset(ACTIONS) - {"journal.write", "diary.read"}
-_STAFF_READ = frozenset({"school.read", "stats.read"})
+# Every account may change its own password (and confirm it before a sensitive operation).
+_EVERYONE = frozenset({"self.password"})
+_STAFF_READ = _EVERYONE | {"school.read", "stats.read"}
 
 # role -> (Russian title, actions)
 ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "admin": ("Системный администратор", _ADMIN),
     "deputy": ("Заместитель директора (завуч)", _STAFF_READ | {
-        "school.write", "people.read", "journal.read", "year.manage", "reports.activity",
+        "school.write", "people.read", "journal.read", "year.manage", "reports.activity", "roles.assign",
     }),
     "teacher": ("Учитель", _STAFF_READ | {"journal.write"}),
     "class_teacher": ("Классный руководитель", _STAFF_READ | {"journal.write", "people.read"}),
-    "student": ("Обучающийся", frozenset({"diary.read"})),
-    "parent": ("Родитель (законный представитель)", frozenset({"diary.read"})),
+    "student": ("Обучающийся", _EVERYONE | {"diary.read"}),
+    "parent": ("Родитель (законный представитель)", _EVERYONE | {"diary.read"}),
     "auditor": ("Аудитор (только чтение)", _STAFF_READ | {
         "people.read", "audit.read", "journal.read", "reports.activity",
     }),
-    "backup_operator": ("Оператор резервного копирования", frozenset({"backup.create", "stats.read"})),
+    "backup_operator": ("Оператор резервного копирования", _EVERYONE | {"backup.create", "stats.read"}),
+}
+
+# role -> the roles its holders may grant and revoke (with the action roles.assign). Nobody may change their
+# own roles, whatever this says (the user service refuses it).
+ASSIGNABLE: dict[str, frozenset[str]] = {
+    "admin": frozenset(ROLES),
+    "deputy": frozenset({"teacher", "class_teacher", "student", "parent"}),
+    "teacher": frozenset(),
+    "class_teacher": frozenset(),
+    "student": frozenset(),
+    "parent": frozenset(),
+    "auditor": frozenset(),
+    "backup_operator": frozenset(),
 }
 
 
 def actions_of(roles: frozenset[str]) -> frozenset[str]:
-    """Every action any of `roles` grants; unknown role names grant nothing."""
-    granted: set[str] = set()
+    """Every action any of `roles` grants, plus what every account holds (its own password) even with no
+    role; unknown role names grant nothing."""
+    granted: set[str] = set(_EVERYONE)
     for role in roles:
         granted |= ROLES.get(role, ("", frozenset()))[1]
     return frozenset(granted)
@@ -94,3 +111,24 @@ def check(actor: Actor, action: str) -> None:
         raise ValueError(f"unknown action {action!r}")
     if action not in actor.actions:
         raise PermissionDenied(action)
+
+
+def assignable_by(roles: frozenset[str]) -> frozenset[str]:
+    """Every role that holders of `roles` may grant and revoke; unknown role names allow nothing."""
+    allowed: set[str] = set()
+    for role in roles:
+        allowed |= ASSIGNABLE.get(role, frozenset())
+    return frozenset(allowed)
+
+
+def check_assign(actor: Actor, role: str) -> None:
+    """Raise PermissionDenied unless `actor` may grant and revoke `role` (it needs roles.assign too).
+
+    Raises ValueError for a role that does not exist: callers validate the name first.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    check(actor, "roles.assign")
+    if role not in assignable_by(actor.roles):
+        raise PermissionDenied("roles.assign", f"Недостаточно прав: роль «{ROLES[role][0]}» ({role}) "
+                                               "выдают и снимают только те, кому это разрешено")

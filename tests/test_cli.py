@@ -84,3 +84,12 @@ def test_db_option_and_env_point_at_the_same_store(data, tmp_path_factory):
     assert result.returncode == 2 and "пуста" in result.stderr
     assert zhurnal(data, "--db", f"sqlite:///{other}", "db", "upgrade").returncode == 0
     assert json.loads(zhurnal(data, "--db", f"sqlite:///{other}", "stats", "--json").stdout)["schools"] == 0
+
+
+def test_logins_are_case_insensitive_from_init_on(tmp_path):
+    result = zhurnal(tmp_path, "init", "--school", "Школа № 9", "--admin", "Director", "--password-stdin",
+                     stdin=PASSWORD + "\n")
+    assert result.returncode == 0, result.stderr
+    for login in ("director", "DIRECTOR"):
+        signed = zhurnal(tmp_path, "--user", login, "--password-stdin", "people", "search", stdin=PASSWORD + "\n")
+        assert signed.returncode == 0, signed.stderr

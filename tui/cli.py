@@ -40,7 +40,10 @@ class Context:
         self.stdin = stdin
         self.stdout = stdout
         self._store: Store | None = None
-        self._stdin_password_used = False
+        self._stdin_lines_read = 0
+        # The password this process just signed in with (None for a peer login): `user password` checks it
+        # again as the old password instead of asking for it twice.
+        self.signed_in_password: str | None = None
 
     @property
     def store(self) -> Store:
@@ -58,14 +61,19 @@ class Context:
         print(text, file=self.stdout)
 
     def read_password(self, prompt: str, *, confirm: bool = False) -> str:
-        """One password: from standard input with --password-stdin (first line), else a hidden prompt."""
+        """One secret: with --password-stdin the next line of standard input, else a hidden prompt (typed twice
+        when `confirm`).
+
+        A command that needs several secrets reads them in the order it asks for them, one line each: first
+        the operator's own password (when signing in with --user), then whatever the command asks next, e.g.
+        `user add` with a role: the operator's password again (confirmation), then the new account's password.
+        """
         if self.args.password_stdin:
-            if self._stdin_password_used:
-                raise CliError("--password-stdin даёт только один пароль на команду")
-            self._stdin_password_used = True
+            self._stdin_lines_read += 1
             line = self.stdin.readline()
             if not line:
-                raise CliError("--password-stdin: на стандартном вводе нет пароля")
+                raise CliError(f"--password-stdin: на стандартном вводе нет строки {self._stdin_lines_read} "
+                               f"({prompt.strip().rstrip(':') or 'пароль'})")
             return line.rstrip("\r\n")
         if not sys.stdin.isatty():
             raise CliError("Нужен пароль: запустите в терминале или передайте его через --password-stdin")
@@ -74,8 +82,12 @@ class Context:
             raise CliError("Пароли не совпали")
         return password
 
-    def actor(self) -> Actor:
-        """Authenticate: --user with a password, else the config's peer mapping, else a login prompt."""
+    def actor(self, *, password_change: bool = False) -> Actor:
+        """Authenticate: --user with a password, else the config's peer mapping, else a login prompt.
+
+        An account whose password is temporary (set by an administrator's reset) may only change it: other
+        commands are refused until then; `password_change=True` is for the command that changes it.
+        """
         from zhurnal.core import config
         from zhurnal.core.services.accounts import AuthService
 
@@ -95,19 +107,28 @@ class Context:
                                "(и --password-stdin для сценариев)")
             login = input("Имя входа: ").strip()
         password = self.read_password(f"Пароль для {login}: ")
-        return auth.login(login, password, school_code=self.args.school).actor
+        signed = auth.login(login, password, school_code=self.args.school)
+        if signed.must_change_password and not password_change:
+            raise CliError(f"Пароль учётной записи {login} временный: сначала смените его командой "
+                           f"«zhurnal --user {login} user password»")
+        self.signed_in_password = password
+        return signed.actor
 
 
 # ---------------------------------------------------------------------------------------------- summary
 
 
 def cmd_summary(ctx: Context) -> int:
-    """No command: the full-screen app when it exists; until then, the school's summary."""
+    """No command: the full-screen app on a terminal; elsewhere (a pipe, cron) the school's summary."""
     store = ctx.store
     if not store.is_initialised():
         ctx.print("База пуста. Создайте школу: «zhurnal init --school НАЗВАНИЕ --admin ЛОГИН» "
                   "или демо-школу: «zhurnal demo».")
         return EXIT_OK
+    if ctx.stdout.isatty() and ctx.stdin.isatty():
+        from zhurnal.tui.app import run
+
+        return run(store, lang=ctx.args.lang, school_code=ctx.args.school)
     from zhurnal.core.services.schools import SchoolService
     from zhurnal.core.services.stats import StatsService
 
@@ -131,8 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(иначе ZHURNAL_DB или файл в папке данных)")
     parser.add_argument("--user", metavar="LOGIN", help="учётная запись для команд с персональными данными")
     parser.add_argument("--password-stdin", action="store_true",
-                        help="прочитать пароль из первой строки стандартного ввода")
+                        help="читать пароли со стандартного ввода, по строке на каждый запрос, по порядку")
     parser.add_argument("--school", metavar="CODE", help="код школы (в районной базе)")
+    parser.add_argument("--lang", choices=("ru", "en"), help="язык полноэкранного интерфейса "
+                        "(иначе [ui] lang в файле настроек, по умолчанию ru)")
     parser.set_defaults(handler=cmd_summary)
     commands = parser.add_subparsers(title="команды", metavar="COMMAND")
     for name in COMMAND_MODULES:

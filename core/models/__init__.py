@@ -3,6 +3,7 @@
 from zhurnal.core.models.accounts import LoginCode, RoleGrant, User
 from zhurnal.core.models.audit import AuditRecord
 from zhurnal.core.models.base import Base, utcnow
+from zhurnal.core.models.imports import ImportRun
 from zhurnal.core.models.people import ORDER_KINDS, Enrolment, Guardianship, Order, Person, StaffPosition
 from zhurnal.core.models.school import (
     TERM_KINDS,
@@ -29,6 +30,7 @@ __all__ = [
     "Enrolment",
     "GradeLevel",
     "Guardianship",
+    "ImportRun",
     "LoginCode",
     "Order",
     "Person",

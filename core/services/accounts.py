@@ -1,4 +1,5 @@
-"""Signing in: password check with throttling and lock-out, peer login for cron, and the acting user.
+"""Signing in: password check with throttling and lock-out, peer login for cron, the acting user, and asking a
+signed-in user for their password again before a sensitive operation.
 
 The audit trail is the record of attempts: failures since the last success or unlock within the window
 count towards the lock, so no extra state can drift out of step with what was logged.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from zhurnal.core import audit
 from zhurnal.core.audit import AuditEvent
@@ -25,12 +27,41 @@ LOCK_AFTER_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=15)
 WRONG_CREDENTIALS = "Неверное имя входа или пароль"
+LOCKED = ("Учётная запись временно заблокирована после неудачных попыток входа; попробуйте позже или обратитесь "
+          "к администратору")
+DISABLED = "Учётная запись отключена; обратитесь к администратору"
+# Audited attempts that count towards the lock-out when "failed" (a wrong password at sign-in, at a repeated
+# password check, or a wrong login code)...
+FAILURE_ACTIONS = ("auth.login", "auth.reauth", "code.redeem")
+# ...counted since the last of these with outcome "ok": a proven secret, an administrator's unlock or reset.
+RESET_ACTIONS = (*FAILURE_ACTIONS, "user.unlock", "user.reset")
 
 
 @dataclass(frozen=True)
 class SignedIn:
     actor: Actor
     must_change_password: bool
+
+
+def find_user(session: Session, login: str) -> User | None:
+    """The account with this login; logins are case-insensitive (an exact match wins over a folded one)."""
+    user = session.scalar(select(User).where(User.login == login))
+    if user is None and login:
+        user = session.scalar(select(User).where(func.lower(User.login) == login.lower()).order_by(User.id))
+    return user
+
+
+def recent_failures(session: Session, user_id: int) -> int:
+    """Failures that count towards the lock-out now: since the last proven secret, unlock or reset, within
+    the window."""
+    since = utcnow() - FAILURE_WINDOW
+    reset = session.scalar(select(func.max(AuditRecord.seq)).where(
+        AuditRecord.object_id == user_id, AuditRecord.object_type == "user",
+        AuditRecord.action.in_(RESET_ACTIONS), AuditRecord.outcome == "ok")) or 0
+    return session.scalar(select(func.count()).select_from(AuditRecord).where(
+        AuditRecord.object_id == user_id, AuditRecord.object_type == "user",
+        AuditRecord.action.in_(FAILURE_ACTIONS), AuditRecord.outcome == "failed",
+        AuditRecord.seq > reset, AuditRecord.at >= since)) or 0
 
 
 def growing_delay(failures: int) -> float:
@@ -55,49 +86,45 @@ class AuthService:
             session.commit()
 
     def _recent_failures(self, user_id: int) -> int:
-        since = utcnow() - FAILURE_WINDOW
         with self.store.session(write=False) as session:
-            reset = session.scalar(select(func.max(AuditRecord.seq)).where(
-                AuditRecord.object_id == user_id, AuditRecord.object_type == "user",
-                AuditRecord.action.in_(("auth.login", "user.unlock", "user.reset")),
-                AuditRecord.outcome == "ok")) or 0
-            return session.scalar(select(func.count()).select_from(AuditRecord).where(
-                AuditRecord.object_id == user_id, AuditRecord.object_type == "user",
-                AuditRecord.action == "auth.login", AuditRecord.outcome == "failed",
-                AuditRecord.seq > reset, AuditRecord.at >= since)) or 0
+            return recent_failures(session, user_id)
+
+    def _fail(self, user: User, login: str, action: str, detail: str) -> None:
+        """Record a wrong password, lock the account at the limit, and wait the growing delay."""
+        self._record(user, login, action, "failed", detail)
+        failures = self._recent_failures(user.id)
+        if failures >= LOCK_AFTER_FAILURES:
+            with self.store.session() as session:
+                locked = session.get(User, user.id)
+                assert locked is not None
+                locked.locked_until = utcnow() + LOCK_DURATION
+                session.commit()
+            self._record(user, login, "user.lock", "ok", f"after {failures} failures")
+        self.sleep(growing_delay(failures))
 
     def login(self, login: str, password: str, *, school_code: str | None = None) -> SignedIn:
         """Check the password; lock the account after 5 failures in 15 minutes. An unknown login costs the
         same time and gets the same message as a wrong password."""
         with self.store.session(write=False) as session:
-            user = session.scalar(select(User).where(User.login == login))
+            user = find_user(session, login)
         if user is None:
             verify_password(dummy_hash(), password)
             # The typed login is not kept: people type passwords into the login field.
             self._record(None, "", "auth.login", "failed", "unknown login")
             self.sleep(growing_delay(1))
             raise AuthenticationFailed(WRONG_CREDENTIALS)
+        login = user.login  # as stored: the typed spelling may differ in case
         now = utcnow()
         if user.locked_until is not None and user.locked_until > now:
             verify_password(dummy_hash(), password)
             self._record(user, login, "auth.login", "denied", "locked")
-            raise AuthenticationFailed("Учётная запись временно заблокирована после неудачных попыток входа; "
-                                       "попробуйте позже или обратитесь к администратору")
+            raise AuthenticationFailed(LOCKED)
         if not verify_password(user.password_hash, password):
-            self._record(user, login, "auth.login", "failed", "wrong password")
-            failures = self._recent_failures(user.id)
-            if failures >= LOCK_AFTER_FAILURES:
-                with self.store.session() as session:
-                    locked = session.get(User, user.id)
-                    assert locked is not None
-                    locked.locked_until = now + LOCK_DURATION
-                    session.commit()
-                self._record(user, login, "user.lock", "ok", f"after {failures} failures")
-            self.sleep(growing_delay(failures))
+            self._fail(user, login, "auth.login", "wrong password")
             raise AuthenticationFailed(WRONG_CREDENTIALS)
         if not user.is_active:
             self._record(user, login, "auth.login", "denied", "disabled")
-            raise AuthenticationFailed("Учётная запись отключена; обратитесь к администратору")
+            raise AuthenticationFailed(DISABLED)
         actor = self._actor(user, school_code)
         with self.store.session() as session:
             fresh = session.get(User, user.id)
@@ -113,7 +140,7 @@ class AuthService:
     def peer(self, login: str, os_user: str, *, school_code: str | None = None) -> Actor:
         """The actor for a configured peer mapping (the caller has checked the config file's trust)."""
         with self.store.session(write=False) as session:
-            user = session.scalar(select(User).where(User.login == login))
+            user = find_user(session, login)
         if user is None or not user.is_active:
             self._record(user, login, "auth.peer", "failed", f"os user {os_user}")
             raise AuthenticationFailed(f"Вход по имени ОС «{os_user}»: учётная запись «{login}» не найдена "
@@ -121,6 +148,28 @@ class AuthService:
         actor = self._actor(user, school_code)
         self._record(user, login, "auth.peer", "ok", f"os user {os_user}", school_id=actor.school_id)
         return actor
+
+    def confirm(self, user_id: int | None, password: str, *,
+                wrong: str = "Неверный пароль: повторите свой пароль") -> None:
+        """Ask a signed-in user for their password again (before changing roles, exporting personal data,
+        restoring). A wrong password counts towards the lock-out exactly like a failed login; a disabled or
+        locked account is refused. Audited as auth.reauth."""
+        with self.store.session(write=False) as session:
+            user = session.get(User, user_id) if user_id is not None else None
+        if user is None:
+            verify_password(dummy_hash(), password)
+            raise AuthenticationFailed("Пароль можно подтвердить только от имени своей учётной записи")
+        if not user.is_active:
+            self._record(user, user.login, "auth.reauth", "denied", "disabled")
+            raise AuthenticationFailed(DISABLED)
+        if user.locked_until is not None and user.locked_until > utcnow():
+            verify_password(dummy_hash(), password)
+            self._record(user, user.login, "auth.reauth", "denied", "locked")
+            raise AuthenticationFailed(LOCKED)
+        if not verify_password(user.password_hash, password):
+            self._fail(user, user.login, "auth.reauth", "wrong password")
+            raise AuthenticationFailed(wrong)
+        self._record(user, user.login, "auth.reauth", "ok")
 
     def _actor(self, user: User, school_code: str | None) -> Actor:
         with self.store.session(write=False) as session:

@@ -54,6 +54,7 @@ def service(action: str, *, write: bool = True) -> Callable[[Callable[Concatenat
                 uow.commit()
                 return result
 
+        run.__zhurnal_action__ = action  # type: ignore[attr-defined]  # read by the permission-matrix test
         return run
 
     return decorate

@@ -82,7 +82,7 @@ class SchoolService(Service):
                    term_kind: str = "quarter", today: date | None = None) -> InitialisedSchool:
         """Create a school and its first administrator (`zhurnal init`). Runs as the bootstrap actor."""
         clean_name, problems = clean_text(name, "school_name", required=True, max_len=300)
-        login = admin_login.strip()
+        login = admin_login.strip().lower()  # logins are case-insensitive and stored in lower case
         if not login or not login.isascii() or " " in login:
             problems.append(Problem("login", "bad_format", "Имя входа: латинские буквы, цифры, точка, дефис"))
         problems += [Problem("password", "weak", m) for m in

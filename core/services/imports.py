@@ -1,0 +1,1128 @@
+"""Bulk import of validated rows in one transaction, the import log, and the export queries.
+
+The plugin layer parses a file and turns each row into a record of this module (`StudentRecord`,
+`StaffRecord`, `ParentRecord`) with the problems it already found (a date that is not a date). This service
+is the authority for everything else: it cleans every field with the same functions the forms use, matches
+rows to people by stable keys, plans the changes and writes them with batched Core statements.
+
+One code path serves the dry run and the apply: `ImportService.apply` plans and writes inside a SAVEPOINT;
+a dry run (and an apply that found any rejected row) rolls the savepoint back, so what a dry run reports is
+exactly what the apply does. The import log row (`ImportRun`) is written in the outer transaction in every
+case, so dry runs and refused imports are logged too, and the mapping used is remembered.
+
+Matching (`_People.match`): a row's external id, SNILS, and folded full name plus birth date each give
+candidates; a name-and-birth candidate whose SNILS or external id contradicts the row's is not the same
+person. No candidate: a new person. One: that person. Two or more: an error the user resolves, never a
+guess. An empty cell never clears a stored value. Parents named in a student's row ("Родитель 1 ФИО") have
+no birth date; they match the student's guardian of the same name, else a guardian of the school with the
+same name and the same phone or e-mail (so siblings share their parents), else they are new.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session, aliased
+
+from zhurnal.core.audit import AuditEvent
+from zhurnal.core.models import (
+    AcademicYear,
+    Enrolment,
+    Guardianship,
+    ImportRun,
+    Order,
+    Person,
+    SchoolClass,
+    StaffPosition,
+    utcnow,
+)
+from zhurnal.core.services.base import Service, service
+from zhurnal.core.services.classes import LATIN_LOOKALIKES, active_on
+from zhurnal.core.services.guardianship import RELATIONS
+from zhurnal.core.services.persons import PERSON_FIELDS, PersonInput, clean_person, name_key
+from zhurnal.core.uow import UnitOfWork
+from zhurnal.core.validation import Problem, clean_text, errors, fold, format_date
+
+ENTITIES = ("students", "staff", "parents")
+MODES = ("add_update", "add_only", "update_only")
+# Kinds a row can end up as; "skipped" is a row the mode leaves alone (add_only on a match, update_only on
+# a new person).
+KINDS = ("new", "changed", "unchanged", "skipped", "rejected")
+_CLASS_NAME = re.compile(r"([0-9]{1,2})\s*-?\s*([^\W\d_])")
+_MIN_RATE, _MAX_RATE = Decimal("0.1"), Decimal("2.0")
+_ORDER_TITLES = {"enrolment": "О зачислении обучающихся (внесён при импорте)",
+                 "hire": "О приёме на работу (внесён при импорте)"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the plugin layer hands in
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OrderRef:
+    """A director's order named in a file or on the command line: number and date."""
+
+    number: str
+    order_date: date
+
+    @property
+    def label(self) -> str:
+        return f"№ {self.number} от {format_date(self.order_date)}"
+
+
+@dataclass(frozen=True)
+class GuardianInput:
+    """A parent named in a student's row: `slot` 1 or 2 ("Родитель 1 ..."), fields `parent{slot}_*`."""
+
+    slot: int
+    last_name: str
+    first_name: str
+    middle_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    relation: str | None = None  # mother | father | guardian | other; None: guessed from the patronymic
+
+
+@dataclass(frozen=True)
+class StudentRecord:
+    """One row of a student list. Field names of problems: the PersonInput fields, class_name,
+    order_number, order_date, start_date, parent{N}_name / _phone / _email / _relation."""
+
+    row: int
+    person: PersonInput
+    class_name: str | None = None
+    order: OrderRef | None = None
+    start_date: date | None = None
+    guardians: tuple[GuardianInput, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    """One row of a staff list: the person and a position held from `start_date` by a hiring order."""
+
+    row: int
+    person: PersonInput
+    position: str | None = None
+    rate: str | None = None
+    order: OrderRef | None = None
+    start_date: date | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChildKey:
+    """How a parents' list names the child: SNILS, or full name and birth date."""
+
+    last_name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    birth_date: date | None = None
+    snils: str | None = None
+
+
+@dataclass(frozen=True)
+class ParentRecord:
+    """One row of a parents' list: the parent and the child they represent (problems: child_name,
+    child_birth_date, child_snils, relation)."""
+
+    row: int
+    person: PersonInput
+    child: ChildKey
+    relation: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+Record = StudentRecord | StaffRecord | ParentRecord
+
+
+@dataclass(frozen=True)
+class ImportBatch:
+    """Everything one import applies: the records of one entity, the mode and the defaults."""
+
+    entity: str
+    records: Sequence[Record]
+    mode: str = "add_update"
+    default_order: OrderRef | None = None  # for rows that need an order and name none
+    today: date | None = None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the import log keeps about the file (never its content)."""
+
+    file_name: str
+    sha256: str
+    format: str
+    mapping: dict[str, str] = field(default_factory=dict)  # column header -> field
+    details: dict[str, str] = field(default_factory=dict)  # encoding, delimiter, ...
+    started_at: datetime | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What comes back
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A problem of one row; `field` is None when it concerns the whole row (matching)."""
+
+    row: int
+    field: str | None
+    code: str
+    message: str
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one row does: `kind` is new, changed, unchanged or skipped; `fields` names what changes."""
+
+    row: int
+    kind: str
+    name: str
+    person_id: int | None
+    fields: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    run_id: int
+    entity: str
+    mode: str
+    dry_run: bool
+    applied: bool
+    rows: int
+    counts: dict[str, int]
+    changes: list[Change]
+    problems: list[RowProblem]
+
+    @property
+    def clean(self) -> bool:
+        """No row was rejected."""
+        return self.counts.get("rejected", 0) == 0
+
+
+@dataclass(frozen=True)
+class ImportRunView:
+    id: int
+    login: str
+    file_name: str
+    sha256: str
+    format: str
+    entity: str
+    mode: str
+    outcome: str
+    counts: dict[str, int]
+    started_at: datetime
+    finished_at: datetime
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Planning helpers
+# ---------------------------------------------------------------------------------------------------------
+
+def _full(last: str | None, first: str | None, middle: str | None) -> str:
+    return " ".join(p for p in (last, first, middle) if p)
+
+
+def guess_relation(middle_name: str | None) -> str:
+    """mother or father from a Russian patronymic ("-овна" / "-ович"), else other."""
+    ending = fold(middle_name or "")
+    if ending.endswith(("вна", "чна", "кызы")):
+        return "mother"
+    if ending.endswith(("вич", "ич", "оглы")):
+        return "father"
+    return "other"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _cleaned(data: PersonInput, today: date, grade: int | None) -> tuple[tuple[tuple[str, Any], ...],
+                                                                         tuple[Problem, ...]]:
+    """clean_person, remembered: the dry run and the apply that follows clean the same rows, and parents
+    recur on their children's rows (the inputs are frozen dataclasses; the results are never mutated)."""
+    values, problems = clean_person(data, today=today, grade=grade)
+    return tuple(values.items()), tuple(problems)
+
+
+def _clean(data: PersonInput, today: date, grade: int | None = None) -> tuple[dict[str, Any], list[Problem]]:
+    values, problems = _cleaned(data, today, grade)
+    return dict(values), list(problems)
+
+
+class _Ids:
+    """Real ids for planned rows, reserved in one go per table when writing (temporary ids are negative)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def take(self, table: Table, count: int) -> list[int]:
+        if count <= 0:
+            return []
+        if self.postgres:
+            values = self.session.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": table.name, "n": count}).scalars().all()
+            return sorted(int(v) for v in values)
+        # SQLite: the write transaction began IMMEDIATE, so nobody else inserts meanwhile.
+        first = int(self.session.scalar(select(func.max(table.c.id))) or 0) + 1
+        return list(range(first, first + count))
+
+
+def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], chunk: int = 1000) -> None:
+    statement = insert(table)
+    for start in range(0, len(rows), chunk):
+        session.execute(statement, list(rows[start:start + chunk]))
+
+
+class _People:
+    """The school's people, loaded once, with the indexes matching needs; people planned by this batch are
+    added as they are planned (temporary negative ids)."""
+
+    def __init__(self, session: Session, school_id: int) -> None:
+        self.rows: dict[int, dict[str, Any]] = {}
+        self.by_ext: dict[str, set[int]] = defaultdict(set)
+        self.by_snils: dict[str, set[int]] = defaultdict(set)
+        self.by_name_birth: dict[tuple[str, date], set[int]] = defaultdict(set)
+        self.by_name: dict[str, set[int]] = defaultdict(set)
+        columns = [getattr(Person, name) for name in (*PERSON_FIELDS, "name_key")]
+        for row in session.execute(select(Person.id, *columns).where(Person.school_id == school_id)).mappings():
+            self._index(dict(row))
+        self._next_tmp = -1
+
+    def _index(self, values: dict[str, Any]) -> None:
+        pid = values["id"]
+        self.rows[pid] = values
+        if values.get("external_id"):
+            self.by_ext[values["external_id"]].add(pid)
+        if values.get("snils"):
+            self.by_snils[values["snils"]].add(pid)
+        if values.get("birth_date"):
+            self.by_name_birth[(values["name_key"], values["birth_date"])].add(pid)
+        self.by_name[values["name_key"]].add(pid)
+
+    def match(self, values: dict[str, Any], key: str) -> list[int]:
+        """Every person the row's stable keys point at (see the module docstring)."""
+        ext, snils, birth = values.get("external_id"), values.get("snils"), values.get("birth_date")
+        found: set[int] = set()
+        if ext:
+            found |= self.by_ext.get(ext, set())
+        if snils:
+            found |= self.by_snils.get(snils, set())
+        if birth is not None:
+            for pid in self.by_name_birth.get((key, birth), set()):
+                other = self.rows[pid]
+                if (snils and other.get("snils") and other["snils"] != snils) or (
+                        ext and other.get("external_id") and other["external_id"] != ext):
+                    continue  # a namesake born the same day, told apart by a stronger key
+                found.add(pid)
+        return sorted(found)
+
+    def add(self, values: dict[str, Any], key: str) -> int:
+        pid = self._next_tmp
+        self._next_tmp -= 1
+        self._index({**values, "id": pid, "name_key": key})
+        return pid
+
+    def update(self, pid: int, changes: dict[str, Any], key: str) -> None:
+        old = self.rows[pid]
+        if changes.get("snils"):
+            self.by_snils[changes["snils"]].add(pid)
+        if changes.get("external_id"):
+            self.by_ext[changes["external_id"]].add(pid)
+        old.update(changes)
+        if key != old["name_key"]:
+            old["name_key"] = key
+            self.by_name[key].add(pid)
+        if old.get("birth_date"):
+            self.by_name_birth[(key, old["birth_date"])].add(pid)
+
+    def name(self, pid: int) -> str:
+        row = self.rows[pid]
+        return _full(row["last_name"], row["first_name"], row["middle_name"])
+
+
+@dataclass
+class _Row:
+    """The outcome of planning one record."""
+
+    row: int
+    problems: list[RowProblem] = field(default_factory=list)
+    kind: str = "unchanged"
+    name: str = ""
+    person_id: int | None = None
+    fields: list[str] = field(default_factory=list)
+    detail: list[str] = field(default_factory=list)
+
+    def error(self, field_name: str | None, code: str, message: str) -> None:
+        self.problems.append(RowProblem(self.row, field_name, code, message))
+
+    @property
+    def rejected(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+class _Plan:
+    """The changes one batch makes, gathered row by row and then written with batched Core statements."""
+
+    def __init__(self, uow: UnitOfWork, batch: ImportBatch) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self.school_id = uow.school_id
+        self.batch = batch
+        self.today = batch.today or date.today()
+        self.now = utcnow()
+        self.people = _People(self.session, self.school_id)
+        self.new_people: dict[int, dict[str, Any]] = {}  # tmp id -> row
+        self.updates: dict[int, dict[str, Any]] = {}  # person id -> changed columns (incl. name_key)
+        self.new_orders: dict[tuple[str, int], dict[str, Any]] = {}
+        self.enrolments: list[dict[str, Any]] = []
+        self.positions: list[dict[str, Any]] = []
+        self.links: list[dict[str, Any]] = []
+        self._orders: dict[tuple[str, int], tuple[int, date, str]] | None = None
+        self._enrolled: dict[int, list[tuple[int, date, date | None]]] | None = None
+        self._guardians: dict[int, list[tuple[int, date | None]]] | None = None
+        self._parent_ids: set[int] | None = None
+        self._positions: dict[int, list[tuple[str, date | None]]] | None = None
+        self._year: AcademicYear | bool | None = False
+        self._classes: dict[tuple[int, str], tuple[int, str]] = {}
+        self.touched: dict[tuple[Any, ...], int] = {}  # row identity -> first row number
+
+    # ---- lazily loaded state of the school -----------------------------------------------------------
+
+    @property
+    def orders(self) -> dict[tuple[str, int], tuple[int, date, str]]:
+        if self._orders is None:
+            self._orders = {(fold(o.number), o.order_year): (o.id, o.order_date, o.kind) for o in
+                            self.session.execute(select(Order.id, Order.number, Order.order_year, Order.order_date,
+                                                        Order.kind).where(Order.school_id == self.school_id))}
+        return self._orders
+
+    @property
+    def enrolled(self) -> dict[int, list[tuple[int, date, date | None]]]:
+        if self._enrolled is None:
+            found: dict[int, list[tuple[int, date, date | None]]] = defaultdict(list)
+            for e in self.session.execute(select(Enrolment.person_id, Enrolment.class_id, Enrolment.start_date,
+                                                 Enrolment.end_date).where(Enrolment.school_id == self.school_id)):
+                found[e.person_id].append((e.class_id, e.start_date, e.end_date))
+            self._enrolled = found
+        return self._enrolled
+
+    @property
+    def guardians(self) -> dict[int, list[tuple[int, date | None]]]:
+        """student id -> (parent id, end date) of every link."""
+        if self._guardians is None:
+            found: dict[int, list[tuple[int, date | None]]] = defaultdict(list)
+            for g in self.session.execute(select(Guardianship.student_id, Guardianship.parent_id,
+                                                 Guardianship.end_date)
+                                          .where(Guardianship.school_id == self.school_id)):
+                found[g.student_id].append((g.parent_id, g.end_date))
+            self._guardians = found
+        return self._guardians
+
+    @property
+    def held_positions(self) -> dict[int, list[tuple[str, date | None]]]:
+        if self._positions is None:
+            found: dict[int, list[tuple[str, date | None]]] = defaultdict(list)
+            for p in self.session.execute(select(StaffPosition.person_id, StaffPosition.position,
+                                                 StaffPosition.end_date)
+                                          .where(StaffPosition.school_id == self.school_id)):
+                found[p.person_id].append((fold(p.position), p.end_date))
+            self._positions = found
+        return self._positions
+
+    @property
+    def year(self) -> AcademicYear | None:
+        """The academic year containing `today` (else the latest one): class names are looked up in it."""
+        if self._year is False:
+            years = list(self.session.scalars(select(AcademicYear).where(AcademicYear.school_id == self.school_id)
+                                              .order_by(AcademicYear.start_date)))
+            current = [y for y in years if y.start_date <= self.today <= y.end_date]
+            self._year = current[0] if current else (years[-1] if years else None)
+            if isinstance(self._year, AcademicYear):
+                for c in self.session.execute(select(SchoolClass.id, SchoolClass.parallel, SchoolClass.letter,
+                                                     SchoolClass.name)
+                                              .where(SchoolClass.year_id == self._year.id)):
+                    self._classes[(c.parallel, c.letter)] = (c.id, c.name)
+        return self._year if isinstance(self._year, AcademicYear) else None
+
+    # ---- people ----------------------------------------------------------------------------------------
+
+    def person(self, out: _Row, data: PersonInput, identity: tuple[Any, ...] | None, *,
+               grade: int | None = None, prefix: str = "", guardian_of: int | None = None) -> tuple[int | None, bool]:
+        """Clean and match the row's person; plan the insert or the update the mode allows.
+
+        Returns (person id or None when rejected or skipped, whether the person is new).
+        """
+        values, problems = _clean(data, self.today, grade)
+        for p in problems:
+            out.problems.append(RowProblem(out.row, prefix + p.field, p.code, p.message, p.severity))
+        if errors(problems):
+            return None, False
+        key = name_key(str(values["last_name"]), str(values["first_name"]), values["middle_name"])
+        out.name = _full(values["last_name"], values["first_name"], values["middle_name"])
+        found = self.people.match(values, key)
+        if not found and guardian_of is not None and not any(values.get(k) for k in ("external_id", "snils",
+                                                                                    "birth_date")):
+            found = self.weak_parent(key, values, guardian_of)
+        if len(found) > 1:
+            numbers = ", ".join(f"№ {pid}" for pid in found if pid > 0) or "строки этого файла"
+            out.error(None, "ambiguous", f"подходят несколько человек ({numbers}): одна строка — один человек; "
+                                         "уточните СНИЛС или внешний идентификатор")
+            return None, False
+        mode = self.batch.mode
+        if not found:
+            if mode == "update_only":
+                out.kind = "skipped"
+                out.detail.append("нет в базе (режим «только обновить»)")
+                return None, False
+            row = {k: values[k] for k in PERSON_FIELDS}
+            pid = self.people.add(row, key)
+            self.new_people[pid] = {**row, "name_key": key}
+            out.kind, out.person_id = "new", pid
+            out.fields = [k for k, v in row.items() if v is not None]
+            self._remember(out, identity, pid)
+            return pid, True
+        pid = found[0]
+        out.person_id = pid
+        if not self._remember(out, identity, pid):
+            return None, False
+        if mode == "add_only":
+            out.kind = "skipped"
+            out.detail.append("уже есть (режим «только добавить»)")
+            return None, False
+        current = self.people.rows[pid]
+        changes = {k: v for k, v in values.items() if v is not None and current.get(k) != v}
+        if changes:
+            new_key = name_key(str(changes.get("last_name", current["last_name"])),
+                               str(changes.get("first_name", current["first_name"])),
+                               changes.get("middle_name", current["middle_name"]))
+            self.people.update(pid, changes, new_key)
+            if pid > 0:
+                self.updates.setdefault(pid, {}).update({**changes, "name_key": new_key})
+            else:
+                self.new_people[pid].update({**changes, "name_key": new_key})
+            out.fields += [f"{prefix}{k}" for k in changes]
+            out.kind = "changed" if out.kind == "unchanged" else out.kind
+        return pid, False
+
+    def _remember(self, out: _Row, identity: tuple[Any, ...] | None, pid: int) -> bool:
+        """False (and an error) when an earlier row of the file already stands for the same thing."""
+        if identity is None:
+            return True
+        key = (*identity, pid)
+        first = self.touched.get(key)
+        if first is not None:
+            out.error(None, "repeated", f"повторяет строку {first} (тот же человек)")
+            return False
+        self.touched[key] = out.row
+        return True
+
+    # ---- orders, classes ------------------------------------------------------------------------------
+
+    def order(self, out: _Row, ref: OrderRef | None, kind: str, what: str) -> tuple[int, date] | None:
+        if ref is None:
+            out.error("order_number", "order_required",
+                      f"Приказ: не указан — {what} оформляется приказом; добавьте столбцы «Номер приказа» и "
+                      "«Дата приказа» или укажите приказ для всего файла (--order \"12-у от 01.09.2026\")")
+            return None
+        number, problems = clean_text(ref.number, "order_number", required=True, max_len=40)
+        if errors(problems) or number is None:
+            out.error("order_number", "bad_format", f"Номер приказа: «{ref.number}» — недопустимый номер")
+            return None
+        key = (fold(number), ref.order_date.year)
+        existing = self.orders.get(key)
+        if existing is not None:
+            oid, day, found_kind = existing
+            if day != ref.order_date:
+                out.error("order_date", "order_mismatch",
+                          f"Дата приказа: приказ № {number} этого года уже записан от {format_date(day)}, "
+                          f"а в файле {format_date(ref.order_date)}")
+                return None
+            if found_kind != kind:
+                out.error("order_number", "wrong_kind", f"Номер приказа: № {number} от {format_date(day)} — приказ "
+                                                        f"другого вида ({found_kind}), а нужен {kind}")
+                return None
+            return oid, day
+        tmp = -1 - len(self.new_orders)
+        self.new_orders[key] = {"id": tmp, "number": number, "order_date": ref.order_date,
+                                "order_year": ref.order_date.year, "kind": kind, "title": _ORDER_TITLES[kind]}
+        self.orders[key] = (tmp, ref.order_date, kind)
+        return tmp, ref.order_date
+
+    def school_class(self, out: _Row, name: str) -> tuple[int, str, int] | None:
+        """(class id, class name, parallel) of the current year's class named like "5А"."""
+        year = self.year
+        if year is None:
+            out.error("class_name", "no_year", "Класс: в школе нет учебного года")
+            return None
+        match = _CLASS_NAME.fullmatch(unicodedata.normalize("NFC", name).strip())
+        if match is None:
+            out.error("class_name", "bad_format", f"Класс: «{name}» — ожидается номер и буква, например 5А")
+            return None
+        letter = match[2].upper()
+        letter = LATIN_LOOKALIKES.get(letter, letter)
+        found = self._classes.get((int(match[1]), letter))
+        if found is None:
+            out.error("class_name", "not_found", f"Класс: {int(match[1])}{letter} не найден в учебном году "
+                                                 f"{year.name}")
+            return None
+        return found[0], found[1], int(match[1])
+
+    def in_year(self, out: _Row, day: date, field_name: str, label: str) -> bool:
+        year = self.year
+        assert year is not None
+        if year.start_date <= day <= year.end_date:
+            return True
+        out.error(field_name, "out_of_range", f"{label}: {format_date(day)} вне учебного года {year.name} "
+                                              f"({format_date(year.start_date)}–{format_date(year.end_date)})")
+        return False
+
+    # ---- entities -------------------------------------------------------------------------------------
+
+    def student(self, record: StudentRecord, out: _Row) -> None:
+        target = None
+        if record.class_name:
+            target = self.school_class(out, record.class_name)
+        pid, is_new = self.person(out, record.person, ("student",), grade=target[2] if target else None)
+        if pid is None or out.rejected:
+            return
+        if is_new and not record.class_name:
+            out.error("class_name", "required", "Класс: обязательное поле для нового обучающегося")
+            return
+        if target is not None:
+            class_id, class_name, _ = target
+            reference = record.start_date or self.today
+            current = [e for e in self.enrolled.get(pid, []) if e[2] is None or e[2] >= reference]
+            if current:
+                if current[0][0] != class_id:
+                    here = self._class_label(current[0][0])
+                    out.error("class_name", "other_class",
+                              f"Класс: обучающийся уже зачислен в {here} с {format_date(current[0][1])}; в файле "
+                              f"{class_name} — перевод оформляется приказом о переводе, не импортом")
+                    return
+            else:
+                found = self.order(out, record.order or self.batch.default_order, "enrolment", "зачисление")
+                if found is None:
+                    return
+                order_id, order_date = found
+                start = record.start_date or max(order_date, self.year.start_date if self.year else order_date)
+                if not self.in_year(out, start, "start_date" if record.start_date else "order_date",
+                                    "Дата зачисления"):
+                    return
+                self.enrolments.append({"person_id": pid, "class_id": class_id, "start_date": start,
+                                        "start_reason": "admission", "start_order_id": order_id})
+                self.enrolled[pid].append((class_id, start, None))
+                out.fields.append("class_name")
+                out.detail.append(f"зачисление в {class_name} с {format_date(start)}")
+                if out.kind == "unchanged":
+                    out.kind = "changed"
+        for guardian in record.guardians:
+            self.guardian_of(record, guardian, pid, out)
+
+    def _class_label(self, class_id: int) -> str:
+        for cid, name in self._classes.values():
+            if cid == class_id:
+                return name
+        return str(self.session.scalar(select(SchoolClass.name).where(SchoolClass.id == class_id)))
+
+    def guardian_of(self, record: StudentRecord, guardian: GuardianInput, student_id: int, out: _Row) -> None:
+        prefix = f"parent{guardian.slot}_"
+        data = PersonInput(guardian.last_name, guardian.first_name, guardian.middle_name, phone=guardian.phone,
+                           email=guardian.email)
+        values, problems = _clean(data, self.today)
+        for p in problems:
+            target = p.field if p.field in ("phone", "email") else "name"
+            out.problems.append(RowProblem(out.row, prefix + target, p.code, p.message, p.severity))
+        relation = guardian.relation or guess_relation(values.get("middle_name"))
+        if relation not in RELATIONS:
+            out.error(prefix + "relation", "bad_format", f"Кем приходится: «{relation}» — допустимы мать, отец, "
+                                                         "опекун, иной представитель")
+        if out.rejected:
+            return
+        key = name_key(str(values["last_name"]), str(values["first_name"]), values["middle_name"])
+        linked = {p for p, end in self.guardians.get(student_id, []) if end is None or end >= self.today}
+        candidates = self.weak_parent(key, values, student_id)
+        if len(candidates) > 1:
+            out.error(prefix + "name", "ambiguous", f"Родитель {guardian.slot}: подходят несколько человек "
+                                                    f"({', '.join(f'№ {c}' for c in candidates if c > 0)})")
+            return
+        label = f"родитель {guardian.slot}"
+        if candidates:
+            pid = candidates[0]
+            current = self.people.rows[pid]
+            changes = {k: v for k, v in values.items() if v is not None and current.get(k) != v}
+            if changes and self.batch.mode != "add_only":
+                self.people.update(pid, changes, key)
+                if pid > 0:
+                    self.updates.setdefault(pid, {}).update({**changes, "name_key": key})
+                else:
+                    self.new_people[pid].update(changes)
+                out.fields += [f"{prefix}{k if k in ('phone', 'email') else 'name'}" for k in changes]
+                if out.kind == "unchanged":
+                    out.kind = "changed"
+        else:
+            row = {k: values.get(k) for k in PERSON_FIELDS}
+            pid = self.people.add(row, key)
+            self.new_people[pid] = {**row, "name_key": key}
+            out.fields.append(prefix + "name")
+            out.detail.append(f"{label}: новый человек")
+            if out.kind == "unchanged":
+                out.kind = "changed"
+        if pid not in linked:
+            self._link(pid, student_id, relation)
+            out.detail.append(f"{label}: связь «{RELATIONS[relation]}»")
+            if out.kind == "unchanged":
+                out.kind = "changed"
+
+    def weak_parent(self, key: str, values: dict[str, Any], student_id: int) -> list[int]:
+        """A parent known only by name: the student's guardian of that name, else a guardian of the school
+        with that name and the same phone or e-mail."""
+        linked = {p for p, end in self.guardians.get(student_id, []) if end is None or end >= self.today}
+        same_name = self.people.by_name.get(key, set())
+        candidates = sorted(linked & same_name)
+        if not candidates:
+            contacts = {values.get("phone"), values.get("email")} - {None}
+            candidates = sorted(pid for pid in same_name if pid in self.parent_ids and contacts and contacts & {
+                self.people.rows[pid].get("phone"), self.people.rows[pid].get("email")})
+        return candidates
+
+    @property
+    def parent_ids(self) -> set[int]:
+        """Everyone who is (or was, or is about to be) a guardian in the school."""
+        if self._parent_ids is None:
+            self._parent_ids = {p for links in self.guardians.values() for p, _ in links}
+        return self._parent_ids
+
+    def _link(self, parent_id: int, student_id: int, relation: str) -> None:
+        self.links.append({"parent_id": parent_id, "student_id": student_id, "relation": relation,
+                           "start_date": self.today})
+        self.guardians[student_id].append((parent_id, None))
+        self.parent_ids.add(parent_id)
+
+    def staff(self, record: StaffRecord, out: _Row) -> None:
+        title, problems = clean_text(record.position, "position", max_len=200)
+        if errors(problems):
+            out.error("position", "bad_format", "Должность: " + problems[0].message.removeprefix("position: "))
+        rate = self._rate(out, record.rate)
+        identity = ("staff", fold(title or ""))
+        pid, is_new = self.person(out, record.person, identity)
+        if pid is None or out.rejected:
+            return
+        if title is None:
+            if is_new:
+                out.error("position", "required", "Должность: обязательное поле для нового сотрудника")
+            return
+        held = [p for p, end in self.held_positions.get(pid, []) if end is None or end >= self.today]
+        if fold(title) in held:
+            return
+        found = self.order(out, record.order or self.batch.default_order, "hire", "приём на работу")
+        if found is None:
+            return
+        order_id, order_date = found
+        start = record.start_date or order_date
+        self.positions.append({"person_id": pid, "position": title, "rate": rate, "start_date": start,
+                               "start_order_id": order_id})
+        self.held_positions[pid].append((fold(title), None))
+        out.fields.append("position")
+        out.detail.append(f"должность «{title}» с {format_date(start)}")
+        if out.kind == "unchanged":
+            out.kind = "changed"
+
+    def _rate(self, out: _Row, rate: str | None) -> Decimal:
+        if rate is None or not rate.strip():
+            return Decimal("1.00")
+        try:
+            value = Decimal(rate.strip().replace(",", "."))
+        except InvalidOperation:
+            out.error("rate", "bad_format", f"Ставка: «{rate}» — не число")
+            return Decimal("1.00")
+        if not value.is_finite() or not _MIN_RATE <= value <= _MAX_RATE or value != value.quantize(Decimal("0.01")):
+            out.error("rate", "out_of_range", "Ставка: допускается от 0,1 до 2,0, не более двух знаков после запятой")
+            return Decimal("1.00")
+        return value.quantize(Decimal("0.01"))
+
+    def parent(self, record: ParentRecord, out: _Row) -> None:
+        child = self._child(out, record.child)
+        relation = record.relation or guess_relation(record.person.middle_name)
+        if relation not in RELATIONS:
+            out.error("relation", "bad_format", f"Кем приходится: «{relation}» — допустимы мать, отец, опекун, "
+                                                "иной представитель")
+        if child is None or out.rejected:
+            self.person(out, record.person, None)  # still report the person's own problems
+            return
+        pid, _ = self.person(out, record.person, ("parent", child), guardian_of=child)
+        if pid is None or out.rejected:
+            return
+        if pid == child:
+            out.error("child_name", "self", "Ребёнок: человек не может быть представителем самого себя")
+            return
+        linked = {p for p, end in self.guardians.get(child, []) if end is None or end >= self.today}
+        if pid in linked:
+            return
+        self._link(pid, child, relation)
+        out.fields.append("relation")
+        out.detail.append(f"{RELATIONS[relation]}: {self.people.name(child)}")
+        if out.kind == "unchanged":
+            out.kind = "changed"
+
+    def _child(self, out: _Row, child: ChildKey) -> int | None:
+        from zhurnal.core.validation import normalize_snils
+
+        students = {pid for pid, rows in self.enrolled.items() if rows}
+        found: set[int] = set()
+        if child.snils:
+            snils, problems = normalize_snils(child.snils)
+            if errors(problems):
+                out.error("child_snils", "bad_format", "СНИЛС ребёнка: " + problems[0].message.removeprefix("СНИЛС: "))
+                return None
+            found = self.people.by_snils.get(snils or "", set()) & students
+        elif child.last_name and child.first_name and child.birth_date:
+            key = name_key(child.last_name.strip(), child.first_name.strip(), (child.middle_name or "").strip() or None)
+            found = self.people.by_name_birth.get((key, child.birth_date), set()) & students
+        else:
+            out.error("child_name", "required", "Ребёнок: укажите СНИЛС ребёнка или его ФИО и дату рождения")
+            return None
+        if not found:
+            named = child.snils or f"{_full(child.last_name, child.first_name, child.middle_name)}, " \
+                                   f"{format_date(child.birth_date) if child.birth_date else ''}"
+            out.error("child_snils" if child.snils else "child_name", "not_found",
+                      f"Ребёнок: обучающийся «{named}» не найден в школе")
+            return None
+        if len(found) > 1:
+            out.error("child_name", "ambiguous", f"Ребёнок: подходят несколько обучающихся "
+                                                 f"({', '.join(f'№ {c}' for c in sorted(found))}); укажите СНИЛС")
+            return None
+        return next(iter(found))
+
+    # ---- writing ----------------------------------------------------------------------------------------
+
+    def write(self) -> list[AuditEvent]:
+        """Write everything planned; return the audit events (queued by the caller only when applying)."""
+        session, ids = self.session, _Ids(self.session)
+        events: list[AuditEvent] = []
+        persons = cast(Table, Person.__table__)
+        real = dict(zip(sorted(self.new_people, reverse=True), ids.take(persons, len(self.new_people)),
+                        strict=True))
+
+        def rid(pid: int) -> int:
+            return real.get(pid, pid)
+
+        rows = []
+        for tmp, values in sorted(self.new_people.items(), reverse=True):
+            rows.append({**{k: values.get(k) for k in PERSON_FIELDS}, "id": real[tmp], "school_id": self.school_id,
+                         "name_key": values["name_key"], "created_at": self.now, "updated_at": self.now, "version": 1})
+            events.append(AuditEvent("person.create", "person", real[tmp], real[tmp],
+                                     fields=[k for k in PERSON_FIELDS if values.get(k) is not None], detail="import"))
+        _insert(session, persons, rows)
+        by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for pid, changes in self.updates.items():
+            names = tuple(sorted(changes))
+            by_fields[names].append({"_id": pid, **{f"_{k}": v for k, v in changes.items()}})
+            events.append(AuditEvent("person.update", "person", pid, pid,
+                                     fields=[k for k in names if k != "name_key"], detail="import"))
+        for names, params in by_fields.items():
+            statement = (update(persons).where(persons.c.id == bindparam("_id"))
+                         .values({**{k: bindparam(f"_{k}") for k in names}, "version": persons.c.version + 1,
+                                  "updated_at": self.now}))
+            session.connection().execute(statement, params)
+        orders = cast(Table, Order.__table__)
+        order_ids = dict(zip([o["id"] for o in self.new_orders.values()], ids.take(orders, len(self.new_orders)),
+                             strict=True))
+        order_rows = []
+        for order in self.new_orders.values():
+            row = {**order, "id": order_ids[order["id"]], "school_id": self.school_id, "text": None,
+                   "created_by": self.uow.actor.user_id, "created_at": self.now, "version": 1}
+            order_rows.append(row)
+            events.append(AuditEvent("order.create", "order", row["id"], fields=["number", "order_date", "kind",
+                                                                                 "title"],
+                                     detail=f"№ {row['number']} от {format_date(row['order_date'])}; {row['kind']}; "
+                                            "import"))
+        _insert(session, orders, order_rows)
+        enrolments = cast(Table, Enrolment.__table__)
+        rows = []
+        for e, new_id in zip(self.enrolments, ids.take(enrolments, len(self.enrolments)), strict=True):
+            row = {**e, "id": new_id, "school_id": self.school_id, "person_id": rid(e["person_id"]),
+                   "start_order_id": order_ids.get(e["start_order_id"], e["start_order_id"]), "end_date": None,
+                   "end_reason": None, "end_order_id": None, "came_from": None, "went_to": None, "version": 1}
+            rows.append(row)
+            events.append(AuditEvent("enrolment.create", "enrolment", new_id, row["person_id"],
+                                     fields=["class_id", "start_date", "start_reason", "start_order_id"],
+                                     detail="import"))
+        _insert(session, enrolments, rows)
+        positions = cast(Table, StaffPosition.__table__)
+        rows = []
+        for p, new_id in zip(self.positions, ids.take(positions, len(self.positions)), strict=True):
+            row = {**p, "id": new_id, "school_id": self.school_id, "person_id": rid(p["person_id"]),
+                   "start_order_id": order_ids.get(p["start_order_id"], p["start_order_id"]), "end_date": None,
+                   "end_order_id": None, "end_reason": None, "version": 1}
+            rows.append(row)
+            events.append(AuditEvent("staff.hire", "staff_position", new_id, row["person_id"],
+                                     fields=["position", "rate", "start_date", "start_order_id"], detail="import"))
+        _insert(session, positions, rows)
+        links = cast(Table, Guardianship.__table__)
+        rows = []
+        for g, new_id in zip(self.links, ids.take(links, len(self.links)), strict=True):
+            row = {**g, "id": new_id, "school_id": self.school_id, "parent_id": rid(g["parent_id"]),
+                   "student_id": rid(g["student_id"]), "end_date": None, "version": 1}
+            rows.append(row)
+            for person_id in (row["student_id"], row["parent_id"]):
+                events.append(AuditEvent("guardianship.create", "guardianship", new_id, person_id,
+                                         fields=["parent_id", "student_id", "relation", "start_date"],
+                                         detail=row["relation"]))
+        _insert(session, links, rows)
+        self.real_ids = real
+        return events
+
+
+def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan, list[_Row]]:
+    plan = _Plan(uow, batch)
+    handlers = {"students": (StudentRecord, plan.student), "staff": (StaffRecord, plan.staff),
+                "parents": (ParentRecord, plan.parent)}
+    kind, handler = handlers[batch.entity]
+    outcomes = []
+    for record in batch.records:
+        if not isinstance(record, kind):
+            raise TypeError(f"{batch.entity}: expected {kind.__name__}, got {type(record).__name__}")
+        out = _Row(record.row)
+        out.problems += [RowProblem(record.row, p.field, p.code, p.message, p.severity) for p in record.problems]
+        # Planned even when already rejected, so every problem of the row is reported at once; a rejected
+        # row refuses the whole batch, so nothing it plans is ever written.
+        handler(record, out)  # type: ignore[operator]
+        outcomes.append(out)
+    return plan, outcomes
+
+
+def _report_changes(plan: _Plan, outcomes: Iterable[_Row]) -> tuple[list[Change], list[RowProblem], dict[str, int]]:
+    counts = dict.fromkeys(KINDS, 0)
+    changes, problems = [], []
+    real = getattr(plan, "real_ids", {})
+    for out in outcomes:
+        problems += out.problems
+        kind = "rejected" if out.rejected else out.kind
+        counts[kind] += 1
+        if kind != "rejected":
+            pid = real.get(out.person_id, out.person_id) if out.person_id is not None else None
+            changes.append(Change(out.row, kind, out.name, pid if pid is None or pid > 0 else None,
+                                  tuple(dict.fromkeys(out.fields)), "; ".join(out.detail)))
+    return changes, problems, counts
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Services
+# ---------------------------------------------------------------------------------------------------------
+
+def _check_batch(batch: ImportBatch) -> None:
+    if batch.entity not in ENTITIES:
+        raise ValueError(f"unknown entity {batch.entity!r}; known: {', '.join(ENTITIES)}")
+    if batch.mode not in MODES:
+        raise ValueError(f"unknown mode {batch.mode!r}; known: {', '.join(MODES)}")
+
+
+class ImportService(Service):
+    """Applying validated rows of a file in one transaction; the import log and the remembered mapping."""
+
+    area = "import"
+
+    @service("import.run")
+    def apply(self, uow: UnitOfWork, batch: ImportBatch, run: RunInfo, *, dry_run: bool) -> ImportReport:
+        """Plan and write `batch` inside a savepoint; keep it only when not `dry_run` and no row is rejected.
+
+        Either way an `ImportRun` log row is written (outcome applied, dry_run or refused) with the counts
+        and the mapping, and the attempt is audited as import.apply / import.dry_run / import.refused with
+        the counts (never personal data). The report lists every row's change and every problem.
+        """
+        _check_batch(batch)
+        started = run.started_at or utcnow()
+        savepoint = uow.session.begin_nested()
+        plan, outcomes = _plan(uow, batch)
+        refused = any(out.rejected for out in outcomes)
+        events: list[AuditEvent] = []
+        if not refused:
+            events = plan.write()
+        changes, problems, counts = _report_changes(plan, outcomes)
+        applied = not dry_run and not refused
+        if applied:
+            _cleaned.cache_clear()  # the cleaned rows are personal data: not kept past the import
+            savepoint.commit()
+            for event in events:
+                uow.audit(event.action, object_type=event.object_type, object_id=event.object_id,
+                          person_id=event.person_id, fields=event.fields, detail=event.detail)
+        else:
+            savepoint.rollback()
+        outcome = "applied" if applied else ("dry_run" if dry_run else "refused")
+        log = ImportRun(school_id=uow.school_id, user_id=uow.actor.user_id, login=uow.actor.login,
+                        file_name=run.file_name[:255], sha256=run.sha256, format=run.format, entity=batch.entity,
+                        mode=batch.mode, dry_run=dry_run, outcome=outcome, rows_total=len(batch.records),
+                        count_new=counts["new"], count_changed=counts["changed"],
+                        count_unchanged=counts["unchanged"], count_skipped=counts["skipped"],
+                        count_rejected=counts["rejected"],
+                        mapping=json.dumps(run.mapping, ensure_ascii=False, sort_keys=True),
+                        details=json.dumps(run.details, ensure_ascii=False, sort_keys=True),
+                        started_at=started, finished_at=utcnow())
+        uow.session.add(log)
+        uow.session.flush()
+        summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+        uow.audit(f"import.{outcome if outcome != 'applied' else 'apply'}", object_type="import_run",
+                  object_id=log.id, detail=f"{batch.entity}; {run.format}; {batch.mode}; {summary}")
+        return ImportReport(log.id, batch.entity, batch.mode, dry_run, applied, len(batch.records), counts,
+                            changes, problems)
+
+    @service("import.run", write=False)
+    def remembered_mapping(self, uow: UnitOfWork, format: str, entity: str) -> dict[str, str] | None:
+        """The column mapping of the school's latest import of this format and entity, if any."""
+        text_value = uow.session.scalar(
+            select(ImportRun.mapping).where(ImportRun.school_id == uow.school_id, ImportRun.format == format,
+                                            ImportRun.entity == entity, ImportRun.mapping.is_not(None))
+            .order_by(ImportRun.id.desc()).limit(1))
+        if not text_value:
+            return None
+        value = json.loads(text_value)
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+    @service("import.run", write=False)
+    def runs(self, uow: UnitOfWork, limit: int = 20) -> list[ImportRunView]:
+        """The school's latest import attempts, newest first."""
+        rows = uow.session.scalars(select(ImportRun).where(ImportRun.school_id == uow.school_id)
+                                   .order_by(ImportRun.id.desc()).limit(limit))
+        return [ImportRunView(r.id, r.login, r.file_name, r.sha256, r.format, r.entity, r.mode, r.outcome,
+                              {"new": r.count_new, "changed": r.count_changed, "unchanged": r.count_unchanged,
+                               "skipped": r.count_skipped, "rejected": r.count_rejected},
+                              r.started_at, r.finished_at) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Export queries
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GuardianExport:
+    full_name: str
+    phone: str | None
+    email: str | None
+    relation: str
+
+
+@dataclass(frozen=True)
+class PersonExport:
+    """The personal data columns of every export."""
+
+    id: int
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: date | None
+    sex: str | None
+    snils: str | None  # formatted XXX-XXX-XXX YY
+    phone: str | None
+    email: str | None
+    address: str | None
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class StudentExport:
+    person: PersonExport
+    class_name: str
+    guardians: tuple[GuardianExport, ...]
+
+
+@dataclass(frozen=True)
+class StaffExport:
+    person: PersonExport
+    position: str
+    rate: Decimal
+    start_date: date
+
+
+@dataclass(frozen=True)
+class ParentExport:
+    person: PersonExport
+    relation: str
+    child: PersonExport
+    child_class: str | None
+
+
+def _person_export(p: Any) -> PersonExport:
+    from zhurnal.core.validation import format_snils
+
+    return PersonExport(p.id, p.last_name, p.first_name, p.middle_name, p.birth_date, p.sex,
+                        format_snils(p.snils) if p.snils else None, p.phone, p.email, p.address, p.external_id)
+
+
+_RELATION_ORDER = {"mother": 0, "father": 1, "guardian": 2, "other": 3}
+
+
+def _guardianship_on(day: date) -> Any:
+    return (Guardianship.start_date <= day) & or_(Guardianship.end_date.is_(None), Guardianship.end_date >= day)
+
+
+class ExportService(Service):
+    """Lists with personal data for export files; every call is audited with its row count."""
+
+    area = "export"
+
+    @service("export.personal_data")
+    def students(self, uow: UnitOfWork, on: date | None = None, purpose: str = "") -> list[StudentExport]:
+        """Students enrolled on `on` (today by default) with their class and current guardians, by class
+        and name. Audited as export.students with the row count and `purpose` (the format)."""
+        day = on or date.today()
+        rows = uow.session.execute(
+            select(Person, SchoolClass.name, SchoolClass.parallel, SchoolClass.letter)
+            .join(Enrolment, Enrolment.person_id == Person.id).join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+            .where(Enrolment.school_id == uow.school_id, active_on(Enrolment, day))
+            .order_by(SchoolClass.parallel, SchoolClass.letter, Person.name_key, Person.id)).all()
+        parent = aliased(Person)
+        links: dict[int, list[tuple[int, int, GuardianExport]]] = defaultdict(list)
+        for g, p in uow.session.execute(select(Guardianship, parent).join(parent, parent.id == Guardianship.parent_id)
+                                        .where(Guardianship.school_id == uow.school_id, _guardianship_on(day))):
+            links[g.student_id].append((_RELATION_ORDER.get(g.relation, 9), g.id, GuardianExport(
+                _full(p.last_name, p.first_name, p.middle_name), p.phone, p.email, g.relation)))
+        result = [StudentExport(_person_export(p), name, tuple(x[2] for x in sorted(links.get(p.id, []),
+                                                                                    key=lambda x: x[:2])))
+                  for p, name, _, _ in rows]
+        uow.audit("export.students", detail=f"{purpose}; rows={len(result)}".lstrip("; "))
+        return result
+
+    @service("export.personal_data")
+    def staff(self, uow: UnitOfWork, on: date | None = None, purpose: str = "") -> list[StaffExport]:
+        """Positions held on `on` (today by default), one row per position, by name. Audited with the count."""
+        day = on or date.today()
+        rows = uow.session.execute(
+            select(Person, StaffPosition).join(StaffPosition, StaffPosition.person_id == Person.id)
+            .where(StaffPosition.school_id == uow.school_id, active_on(StaffPosition, day))
+            .order_by(Person.name_key, Person.id, StaffPosition.id)).all()
+        result = [StaffExport(_person_export(p), s.position, Decimal(s.rate), s.start_date) for p, s in rows]
+        uow.audit("export.staff", detail=f"{purpose}; rows={len(result)}".lstrip("; "))
+        return result
+
+    @service("export.personal_data")
+    def parents(self, uow: UnitOfWork, on: date | None = None, purpose: str = "") -> list[ParentExport]:
+        """Guardianship links in force on `on`, one row per parent and child. Audited with the count."""
+        day = on or date.today()
+        parent, child = aliased(Person), aliased(Person)
+        rows = uow.session.execute(
+            select(Guardianship.relation, parent, child).join(parent, parent.id == Guardianship.parent_id)
+            .join(child, child.id == Guardianship.student_id)
+            .where(Guardianship.school_id == uow.school_id, _guardianship_on(day))
+            .order_by(parent.name_key, parent.id, child.name_key)).all()
+        classes = dict(uow.session.execute(
+            select(Enrolment.person_id, SchoolClass.name).join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+            .where(Enrolment.school_id == uow.school_id, active_on(Enrolment, day))).all())
+        result = [ParentExport(_person_export(p), relation, _person_export(c), classes.get(c.id))
+                  for relation, p, c in rows]
+        uow.audit("export.parents", detail=f"{purpose}; rows={len(result)}".lstrip("; "))
+        return result
+

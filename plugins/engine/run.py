@@ -1,0 +1,236 @@
+"""Import end to end: read (format plugin) → map → validate → dry run → apply → log.
+
+`prepare` reads and maps the file and builds the records; it writes nothing. `execute` runs the core import
+service on them: with `dry_run=True` inside a transaction that is rolled back (the real code path), else
+for real after the automatic backup. Both log the attempt. A TUI wizard calls `prepare`, shows
+`Prepared.columns` for editing (calling `prepare` again with `ImportOptions.mapping`), then `execute` twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from zhurnal.core.errors import ZhurnalError
+from zhurnal.core.models import utcnow
+from zhurnal.core.permissions import Actor
+from zhurnal.core.services.imports import MODES, ImportBatch, ImportReport, ImportService, OrderRef, Record, RunInfo
+from zhurnal.core.store import Store
+from zhurnal.plugins.builtin.russian_layout import TITLES
+from zhurnal.plugins.engine.formats import FormatError, Importer, ReadOptions
+from zhurnal.plugins.engine.limits import Limits, limits_from
+from zhurnal.plugins.engine.mapping import MappedColumn, guess_entity, header_for, map_columns
+from zhurnal.plugins.engine.validate import build_records, parse_order
+from zhurnal.plugins.manager import IMPORT_ACTION, Hub
+
+BACKUP_MODULE = "zhurnal.core.backup.service"
+
+
+class ImportFailed(ZhurnalError):
+    """The file cannot be imported at all (unreadable, too big, unmappable); nothing was written."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user chose; None lets the engine detect or remember."""
+
+    format: str | None = None
+    entity: str | None = None
+    mode: str = "add_update"
+    encoding: str | None = None
+    delimiter: str | None = None
+    mapping: dict[str, str] | None = None  # column header -> field (or "" to leave the column unused)
+    order: str | None = None  # "12-у от 01.09.2026": the order for rows that name none
+    today: date | None = None  # the date the import acts on (tests); today by default
+
+
+@dataclass(frozen=True)
+class Message:
+    """A problem as the user sees it: row, column header and text."""
+
+    row: int | None
+    column: str | None
+    text: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = [f"строка {self.row}"] if self.row is not None else []
+        if self.column:
+            where.append(f"столбец «{self.column}»")
+        prefix = ", ".join(where)
+        kind = "" if self.severity == "error" else "предупреждение: "
+        return f"{prefix[:1].upper()}{prefix[1:]}: {kind}{self.text}" if prefix else f"{kind}{self.text}"
+
+
+@dataclass
+class Prepared:
+    """A read and mapped file, ready for a dry run or an apply."""
+
+    file_name: str
+    sha256: str
+    size: int
+    format: str
+    format_title: str
+    entity: str
+    mode: str
+    details: dict[str, str]
+    notes: list[str]
+    columns: list[MappedColumn]
+    records: list[Record]
+    default_order: OrderRef | None
+    today: date | None
+    table_name: str = ""
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """column header -> field of the columns in use (what is logged and remembered)."""
+        return {c.header: c.field for c in self.columns if c.field is not None}
+
+
+@dataclass
+class ImportResult:
+    prepared: Prepared
+    report: ImportReport
+    messages: list[Message]
+    backup: str | None = None
+    warnings: list[Message] = field(default_factory=list)
+
+    @property
+    def applied(self) -> bool:
+        return self.report.applied
+
+    @property
+    def clean(self) -> bool:
+        return self.report.clean
+
+
+def read_bounded(path: Path, limits: Limits) -> bytes:
+    """The file's bytes, refused before reading when bigger than the limit."""
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise ImportFailed(f"Файл {path.name}: {size:,} байт — больше предела {limits.max_bytes:,} "
+                               "([import] max_bytes в config.toml)".replace(",", " "))
+        with path.open("rb") as handle:
+            data = handle.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise ImportFailed(f"Файл {path}: не читается ({exc.strerror or exc})") from exc
+    if len(data) > limits.max_bytes:
+        raise ImportFailed(f"Файл {path.name} больше предела {limits.max_bytes} байт")
+    return data
+
+
+def prepare(hub: Hub, store: Store, actor: Actor, data: bytes, file_name: str, options: ImportOptions,
+            limits: Limits | None = None) -> Prepared:
+    """Read, map and validate; nothing is written. ImportFailed says why a file cannot be imported."""
+    hub.require(store, actor, [IMPORT_ACTION], "import")
+    if options.mode not in MODES:
+        raise ImportFailed(f"Режим «{options.mode}» неизвестен; допустимы: {', '.join(MODES)}")
+    limits = limits or limits_from()
+    if len(data) > limits.max_bytes:
+        raise ImportFailed(f"Файл {file_name} больше предела {limits.max_bytes} байт ([import] max_bytes)")
+    importer: Importer = hub.importer(options.format) if options.format else hub.detect_importer(data, file_name)
+    hub.require(store, actor, [IMPORT_ACTION, *importer.actions], "import")
+    try:
+        parsed = importer.read(data, ReadOptions(limits.max_rows, options.encoding, options.delimiter))
+    except FormatError as exc:
+        raise ImportFailed(f"Файл {file_name} не прочитан ({importer.name}): {exc}. Ничего не записано") from None
+    except Exception as exc:  # a plugin's bug must not look like a crash of zhurnal
+        raise ImportFailed(f"Файл {file_name} не прочитан: ошибка формата {importer.name}: "
+                           f"{type(exc).__name__}: {exc}. Ничего не записано") from exc
+    tables = [t for t in parsed.tables if options.entity is None or t.entity in (None, options.entity)]
+    if not tables:
+        raise ImportFailed(f"В файле {file_name} нет таблицы для импорта")
+    table = tables[0]
+    if sum(len(t.rows) for t in parsed.tables) > limits.max_rows:
+        raise ImportFailed(f"В файле больше {limits.max_rows} строк данных ([import] max_rows)")
+    entity = options.entity or table.entity or guess_entity(table.headers)
+    if entity is None:
+        raise ImportFailed("Не удалось понять, кто в списке: укажите --entity students, staff или parents")
+    if entity not in TITLES:
+        raise ImportFailed(f"Неизвестная сущность «{entity}»; допустимы: {', '.join(TITLES)}")
+    if importer.entities is not None and entity not in importer.entities:
+        raise ImportFailed(f"Формат {importer.name} не импортирует «{entity}»")
+    remembered = ImportService(store).remembered_mapping(actor, importer.name, entity)
+    columns, problems = map_columns(entity, table.headers, options.mapping, remembered)
+    default_order = None
+    if options.order:
+        default_order = parse_order(options.order)
+        if default_order is None:
+            problems.append(f"--order: «{options.order}» — ожидается «НОМЕР от дд.мм.гггг», например «12-у от "
+                            "01.09.2026»")
+    if problems:
+        raise ImportFailed("; ".join(problems) + ". Ничего не записано")
+    records = build_records(entity, table.rows, columns)
+    return Prepared(file_name, hashlib.sha256(data).hexdigest(), len(data), importer.name, importer.title, entity,
+                    options.mode, dict(parsed.details), list(parsed.notes), columns, records, default_order,
+                    options.today, table.name)
+
+
+def auto_backup(store: Store, actor: Actor, reason: str = "import") -> str | None:
+    """The automatic backup before an apply: `zhurnal.core.backup.service.auto_backup(store, reason)`, which
+    decides itself whether backups are configured (None when not). Looked up lazily: without the backup
+    module the import goes on without a backup. A failing backup stops the import before anything is
+    written. The acting user is passed when the function accepts `actor`, so the backup is theirs."""
+    try:
+        module: Any = importlib.import_module(BACKUP_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and BACKUP_MODULE.startswith(exc.name):
+            return None
+        raise
+    function = getattr(module, "auto_backup", None)
+    if function is None:
+        return None
+    accepts_actor = "actor" in inspect.signature(function).parameters
+    done = function(store, reason, actor=actor) if accepts_actor else function(store, reason)
+    return None if done is None else str(done)
+
+
+def _message(prepared: Prepared, row: int, field_name: str | None, text: str, severity: str) -> Message:
+    if field_name in (None, "row"):
+        return Message(row, None, text, severity)
+    assert field_name is not None
+    base = field_name.split("_", 1)[0] if field_name.startswith("parent") and field_name[6:7].isdigit() else ""
+    header = header_for(prepared.entity, field_name, prepared.columns)
+    if base and not any(c.field == field_name for c in prepared.columns):
+        header = header_for(prepared.entity, f"{base}_name", prepared.columns)
+    if field_name in ("last_name", "first_name", "middle_name") and not any(c.field == field_name
+                                                                          for c in prepared.columns):
+        header = header_for(prepared.entity, "full_name", prepared.columns)
+    if field_name.startswith("order_") and prepared.default_order is not None and not any(
+            c.field == field_name for c in prepared.columns):
+        header = "--order"
+    label, sep, rest = text.partition(": ")
+    if sep and len(label) <= 40:
+        text = rest
+    return Message(row, header, text, severity)
+
+
+def execute(hub: Hub, store: Store, actor: Actor, prepared: Prepared, *, dry_run: bool) -> ImportResult:
+    """Dry run (rolled back) or apply (one transaction, after the automatic backup); both are logged."""
+    started = utcnow()
+    backup = None if dry_run else auto_backup(store, actor)
+    batch = ImportBatch(prepared.entity, prepared.records, prepared.mode, prepared.default_order, prepared.today)
+    run = RunInfo(prepared.file_name, prepared.sha256, prepared.format, prepared.mapping, prepared.details, started)
+    report = ImportService(store).apply(actor, batch, run, dry_run=dry_run)
+    messages: list[Message] = []
+    warnings: list[Message] = []
+    for p in sorted(report.problems, key=lambda p: p.row):
+        message = _message(prepared, p.row, p.field, p.message, p.severity)
+        (messages if p.severity == "error" else warnings).append(message)
+    return ImportResult(prepared, report, messages, backup, warnings)
+
+
+def import_file(hub: Hub, store: Store, actor: Actor, path: Path, options: ImportOptions, *, dry_run: bool,
+                limits: Limits | None = None) -> ImportResult:
+    """prepare + execute for a file on disk (no confirmation step: callers that ask the user use the two)."""
+    limits = limits or limits_from()
+    hub.require(store, actor, [IMPORT_ACTION], "import")
+    data = read_bounded(path, limits)
+    prepared = prepare(hub, store, actor, data, path.name, options, limits)
+    return execute(hub, store, actor, prepared, dry_run=dry_run)

@@ -1,0 +1,173 @@
+"""The administrator's console: login, then the dashboard and the screens it opens.
+
+The app owns the Context (store, signed-in actor, the day) and the navigation; screens call the core only in
+thread workers (tui/app/workers.py) and update themselves from the messages those post.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, ClassVar, cast
+
+from textual.app import App
+from textual.binding import BindingType
+from textual.command import CommandPalette
+from textual.screen import ModalScreen, Screen
+
+from zhurnal.core.permissions import Actor
+from zhurnal.core.services.accounts import SignedIn
+from zhurnal.core.store import Store
+from zhurnal.tui.app.commands import ScreenCommands
+from zhurnal.tui.app.context import Context
+from zhurnal.tui.app.keys import bind, screen_keys
+from zhurnal.tui.app.labels import KINDS
+from zhurnal.tui.app.navigation import nav_bindings
+from zhurnal.tui.i18n import choose, set_language, t
+
+BASE_DEPTH = 2
+"""Screens under every list: Textual's default screen, then the login screen or, after login, the dashboard."""
+
+
+class ZhurnalApp(App[None], inherit_bindings=False):
+    """The full-screen console. Give it a Store; `actor` skips the login screen (tests), `today` fixes the day."""
+
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar[set[Any]] = {ScreenCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        bind("app.help", "f1", "help"),
+        bind("app.palette", "ctrl+p", "command_palette", show=False),
+        bind("app.quit", "f10,ctrl+q", "quit", priority=True),
+        *nav_bindings(show=False),
+    ]
+
+    def __init__(self, store: Store, *, lang: str | None = None, keymap: Mapping[str, object] | None = None,
+                 actor: Actor | None = None, today: date | None = None, school_code: str | None = None,
+                 startup_warning: str | None = None) -> None:
+        set_language(choose(lang))
+        super().__init__()
+        self.ctx = Context(store, actor=actor, today=today, school_code=school_code)
+        self.keymap_config, keymap_problems = clean_keymap(keymap or {})
+        self.startup_warnings = [w for w in (startup_warning, *keymap_problems) if w]
+        self.title = t("app.title")
+
+    def on_mount(self) -> None:
+        if self.keymap_config:
+            self.set_keymap(self.keymap_config)
+        for warning in self.startup_warnings:
+            self.notify(warning, title=t("app.config_warning"), severity="warning", timeout=10)
+        if self.ctx.actor is None:
+            from zhurnal.tui.app.screens.login import LoginScreen
+
+            self.push_screen(LoginScreen())
+        else:
+            self.push_screen(self.make_screen("dashboard"))
+
+    # ------------------------------------------------------------------------------------------- sign in
+
+    def signed_in(self, signed: SignedIn) -> None:
+        """The login screen's success: replace it with the dashboard.
+
+        A temporary password (an administrator's reset) lets no one in until it is changed, as on the command
+        line; the login screen says how (the console has no password form yet).
+        """
+        if signed.must_change_password:
+            return
+        self.ctx.actor = signed.actor
+        self.switch_screen(self.make_screen("dashboard"))
+
+    # ---------------------------------------------------------------------------------------- navigation
+
+    def make_screen(self, target: str) -> Screen[Any]:
+        if target == "dashboard":
+            from zhurnal.tui.app.screens.dashboard import DashboardScreen
+
+            return DashboardScreen()
+        if target == "classes":
+            from zhurnal.tui.app.screens.classes import ClassesScreen
+
+            return ClassesScreen()
+        if target in KINDS:
+            from zhurnal.tui.app.screens.people import PeopleScreen
+
+            return PeopleScreen(target)
+        raise ValueError(f"unknown screen {target!r}")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open":
+            if self.ctx.actor is None:
+                return False  # nothing opens before login
+            from zhurnal.tui.app.screens.dashboard import DashboardScreen
+
+            return not (parameters == ("dashboard",) and isinstance(self.main_screen(), DashboardScreen))
+        return True
+
+    def main_screen(self) -> Screen[Any]:
+        """The screen on top under any modal (help, command palette)."""
+        return next((s for s in reversed(self.screen_stack) if not isinstance(s, ModalScreen)), self.screen)
+
+    def action_open(self, target: str) -> None:
+        """Show a main screen: back down to the dashboard, then the target above it."""
+        if self.ctx.actor is None:
+            return
+        while len(self.screen_stack) > BASE_DEPTH:
+            self.pop_screen()
+        if target != "dashboard":
+            self.push_screen(self.make_screen(target))
+
+    # ------------------------------------------------------------------------------------ help, palette
+
+    def action_help(self) -> None:
+        from zhurnal.tui.app.screens.base import AppScreen
+        from zhurnal.tui.app.screens.help import HelpScreen
+
+        screen = self.screen
+        if not isinstance(screen, AppScreen):
+            return
+        keys = [(shown, text) for shown, text, _binding, _node in screen_keys(screen)]
+        self.push_screen(HelpScreen(screen.screen_title(), screen.help_text(), keys))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("palette.placeholder")))
+
+
+def clean_keymap(keymap: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:
+    """The config's [keymap] as Textual wants it (binding id -> "key,key"), and a message per entry refused."""
+    known = known_binding_ids()
+    clean: dict[str, str] = {}
+    problems: list[str] = []
+    for binding_id, keys in keymap.items():
+        if isinstance(keys, list) and all(isinstance(k, str) for k in keys):
+            keys = ",".join(keys)
+        if binding_id not in known:
+            problems.append(t("app.keymap.unknown", id=binding_id))
+        elif not isinstance(keys, str) or not keys.strip():
+            problems.append(t("app.keymap.bad", id=binding_id))
+        else:
+            clean[binding_id] = ",".join(k.strip() for k in keys.split(",") if k.strip())
+    return clean, problems
+
+
+def binding_owners() -> list[type[Any]]:
+    """Every class of the app that declares bindings (for the keymap check, the docs test and the help)."""
+    from zhurnal.tui.app.screens.card import PersonCardScreen
+    from zhurnal.tui.app.screens.classes import ClassesScreen
+    from zhurnal.tui.app.screens.dashboard import DashboardScreen
+    from zhurnal.tui.app.screens.help import HelpScreen
+    from zhurnal.tui.app.screens.login import LoginScreen
+    from zhurnal.tui.app.screens.people import PeopleScreen
+    from zhurnal.tui.app.widgets.people_list import PeopleList
+
+    return [ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
+            HelpScreen]
+
+
+def known_binding_ids() -> set[str]:
+    ids = set()
+    for owner in binding_owners():
+        for binding in owner.BINDINGS:
+            binding_id = getattr(binding, "id", None)
+            if binding_id:
+                ids.add(binding_id)
+    return ids

@@ -1,0 +1,1 @@
+"""Widgets of the app that more than one screen uses."""

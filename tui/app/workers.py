@@ -1,0 +1,115 @@
+"""The core calls behind each screen, as plain functions that run in thread workers.
+
+Each takes the app's Context, calls core services only (a screen never builds SQL) and returns plain data
+for a message. Nothing here imports Textual, so the calls can be tested and timed without the interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from zhurnal.core.errors import NotFound
+from zhurnal.core.services.accounts import AuthService, SignedIn
+from zhurnal.core.services.classes import ClassRow, ClassService, RosterRow
+from zhurnal.core.services.dashboard import Attention, AuditChainState, DashboardService
+from zhurnal.core.services.enrolments import EnrolmentService, EnrolmentView
+from zhurnal.core.services.guardianship import GuardianshipService, GuardianshipView
+from zhurnal.core.services.persons import Page, PersonService, PersonView
+from zhurnal.core.services.schools import SchoolService, SchoolView
+from zhurnal.core.services.staff import PositionView, StaffService
+from zhurnal.core.services.stats import Stats, StatsService
+from zhurnal.core.services.years import TermView, YearService, YearView
+from zhurnal.tui.app.context import Context
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    school: SchoolView | None
+    year: YearView | None
+    term: TermView | None  # the term containing the day, else None (holidays)
+    next_term: TermView | None  # the next term to start after the day, when not inside one
+    stats: Stats | None
+    attention: Attention | None
+
+
+@dataclass(frozen=True)
+class ClassesData:
+    year: YearView | None
+    classes: list[ClassRow]
+
+
+@dataclass(frozen=True)
+class CardData:
+    person: PersonView
+    enrolments: list[EnrolmentView] = field(default_factory=list)
+    positions: list[PositionView] = field(default_factory=list)
+    guardians: list[GuardianshipView] = field(default_factory=list)
+    children: list[GuardianshipView] = field(default_factory=list)
+
+
+def sign_in(ctx: Context, login: str, password: str) -> SignedIn:
+    """Check the password (AuthService throttles and locks; a failure raises AuthenticationFailed)."""
+    return AuthService(ctx.store).login(login, password, school_code=ctx.school_code)
+
+
+def current_year(ctx: Context) -> YearView | None:
+    try:
+        return YearService(ctx.store).current(ctx.signed_in(), on=ctx.day())
+    except NotFound:
+        return None
+
+
+def load_dashboard(ctx: Context) -> DashboardData:
+    """The school, its year and term on the day, the counts and what needs attention (what the actor may see)."""
+    actor, day = ctx.signed_in(), ctx.day()
+    school = year = term = next_term = None
+    if ctx.can("school.read"):
+        school = SchoolService(ctx.store).get(actor)
+        year = current_year(ctx)
+        if year is not None:
+            terms = YearService(ctx.store).terms(actor, year.id, kind=school.term_kind)
+            term = next((x for x in terms if x.start <= day <= x.end), None)
+            if term is None:
+                next_term = next((x for x in sorted(terms, key=lambda x: x.start) if x.start > day), None)
+    stats = StatsService(ctx.store).counts(actor, on=day) if ctx.can("stats.read") else None
+    attention = DashboardService(ctx.store).attention(actor, on=day) if ctx.can("stats.read") else None
+    return DashboardData(school, year, term, next_term, stats, attention)
+
+
+def check_audit_chain(ctx: Context) -> AuditChainState | None:
+    """Walk the audit chain (slow on a big database: the dashboard runs it in its own worker)."""
+    if not ctx.can("audit.read"):
+        return None
+    return DashboardService(ctx.store).audit_chain(ctx.signed_in())
+
+
+def search_people(ctx: Context, kind: str, text: str, class_id: int | None,
+                  after: tuple[str, int] | None) -> Page:
+    """One page of the people list of `kind` (keyset pagination: `after` is the previous page's end)."""
+    return PersonService(ctx.store).search(ctx.signed_in(), text, kind=kind, class_id=class_id, on=ctx.day(),
+                                           after=after, limit=ctx.page_size)
+
+
+def load_classes(ctx: Context) -> ClassesData:
+    """The classes of the year containing the day, with their class teachers and student counts."""
+    year = current_year(ctx)
+    if year is None:
+        return ClassesData(None, [])
+    return ClassesData(year, ClassService(ctx.store).list(ctx.signed_in(), year.id, on=ctx.day()))
+
+
+def load_roster(ctx: Context, class_id: int) -> list[RosterRow]:
+    return ClassService(ctx.store).roster(ctx.signed_in(), class_id, ctx.day())
+
+
+def load_card(ctx: Context, person_id: int) -> CardData:
+    """The person (an audited read of personal data) and every membership the card shows."""
+    actor, day = ctx.signed_in(), ctx.day()
+    person = PersonService(ctx.store).get(actor, person_id)
+    return CardData(
+        person,
+        enrolments=EnrolmentService(ctx.store).history(actor, person_id),
+        positions=StaffService(ctx.store).positions(actor, person_id),
+        guardians=GuardianshipService(ctx.store).guardians(actor, person_id, on=day),
+        children=GuardianshipService(ctx.store).children(actor, person_id, on=day),
+    )
