@@ -33,7 +33,8 @@ def data(demo_data: Path, tmp_path: Path) -> Path:
 
 
 def as_admin(data: Path, *args: str):
-    return zhurnal(data, "--user", "admin", "--password-stdin", "codes", *args, stdin=PASSWORD + "\n")
+    # The operator signs in, then confirms the password again before letters (personal data) are written.
+    return zhurnal(data, "--user", "admin", "--password-stdin", "codes", *args, stdin=PASSWORD + "\n" + PASSWORD + "\n")
 
 
 def test_issue_writes_letters_and_never_prints_the_codes(data: Path, tmp_path: Path):
@@ -84,3 +85,11 @@ def test_issue_refuses_other_extensions_and_needs_an_account(data: Path, tmp_pat
     unknown = zhurnal(data, "--password-stdin", "codes", "redeem", "nobody",
                       stdin="AAAAA-BBBBB-CCCCC\nsome long phrase\n")
     assert unknown.returncode == 2 and "Код неверен или устарел" in unknown.stderr
+
+
+def test_letters_ask_for_the_password_again(data: Path, tmp_path: Path):
+    out = tmp_path / "5Б.pdf"
+    refused = zhurnal(data, "--user", "admin", "--password-stdin", "codes", "issue", "--class", "5Б", "--out",
+                      str(out), stdin=PASSWORD + "\nnot my password at all\n")
+    assert refused.returncode == 2 and "Неверный пароль" in refused.stderr
+    assert not out.exists()

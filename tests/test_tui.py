@@ -524,3 +524,40 @@ def test_every_screen_fits_80_by_24(demo, actor):
         fits(app, "#help-box", min_height=10)
 
     drive(app, scenario)
+
+
+def test_idle_console_locks_and_only_the_password_unlocks(demo, actor):
+    from zhurnal.tui.app.screens.lock import LockScreen
+
+    now = [1000.0]
+    app = make_app(demo, actor, clock=lambda: now[0])
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        now[0] += 14 * 60
+        app.lock_if_idle()
+        assert not isinstance(app.screen, LockScreen)  # 14 minutes: still open
+        await pilot.press("down")  # activity restarts the count
+        now[0] += 14 * 60
+        app.lock_if_idle()
+        assert not isinstance(app.screen, LockScreen)
+        now[0] += 60
+        app.lock_if_idle()
+        await pilot.pause()
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press("f3")  # navigation is refused behind the lock
+        await pilot.pause()
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press(*"not the password", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert "Неверный пароль" in str(app.screen.query_one("#lock-message", Static).content)
+        await pilot.press(*ADMIN_PASSWORD, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen) and not app.locked
+
+    drive(app, scenario)
+    with demo.session() as session:
+        outcomes = list(session.scalars(select(AuditRecord.outcome).where(AuditRecord.action == "auth.reauth")
+                                        .order_by(AuditRecord.seq)))
+    assert outcomes == ["failed", "ok"]

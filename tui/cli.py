@@ -82,6 +82,14 @@ class Context:
             raise CliError("Пароли не совпали")
         return password
 
+    def confirm_password(self, actor: Actor, purpose: str) -> None:
+        """Ask a password-signed-in user for the password again before a sensitive operation (exporting
+        personal data, ...). A peer login (cron) has no password to ask for and is trusted as configured."""
+        if self.args.user and actor.user_id is not None:
+            from zhurnal.core.services.users import UserService
+
+            UserService(self.store).reauthenticate(actor, self.read_password(f"Подтвердите свой пароль ({purpose}): "))
+
     def actor(self, *, password_change: bool = False) -> Actor:
         """Authenticate: --user with a password, else the config's peer mapping, else a login prompt.
 

@@ -6,6 +6,7 @@ cron commands never load it. `run` is what `zhurnal` with no command calls on a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -17,11 +18,13 @@ if TYPE_CHECKING:
 
 
 def create_app(store: Store, *, lang: str | None = None, config: Config | None = None, actor: Actor | None = None,
-               today: date | None = None, school_code: str | None = None) -> ZhurnalApp:
+               today: date | None = None, school_code: str | None = None,
+               clock: Callable[[], float] | None = None) -> ZhurnalApp:
     """The app for `store`, with the language and key map of the config file (read when `config` is None).
 
     `lang` (the command line's --lang) wins over the config's [ui] lang; `actor` skips the login screen (tests
-    of the screens after login); `today` fixes the date the screens work on (tests; None means the real day).
+    of the screens after login); `today` fixes the date the screens work on (tests; None means the real day);
+    `clock` replaces the monotonic clock the idle lock reads (tests).
     """
     from zhurnal.core import config as config_module
     from zhurnal.tui.app.app import ZhurnalApp
@@ -32,8 +35,9 @@ def create_app(store: Store, *, lang: str | None = None, config: Config | None =
             config = config_module.load()
         except config_module.ConfigError as exc:  # a bad config file must not keep the administrator out
             config, warning = config_module.Config(), str(exc)
+    extra = {"clock": clock} if clock is not None else {}
     return ZhurnalApp(store, lang=lang or config.lang, keymap=config.keymap, actor=actor, today=today,
-                      school_code=school_code, startup_warning=warning)
+                      school_code=school_code, startup_warning=warning, **extra)
 
 
 def run(store: Store, *, lang: str | None = None, school_code: str | None = None) -> int:

@@ -6,10 +6,12 @@ thread workers (tui/app/workers.py) and update themselves from the messages thos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, ClassVar, cast
 
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.command import CommandPalette
@@ -25,6 +27,7 @@ from zhurnal.tui.app.labels import KINDS
 from zhurnal.tui.app.navigation import nav_bindings
 from zhurnal.tui.i18n import choose, set_language, t
 
+IDLE_LOCK_MINUTES = 15
 BASE_DEPTH = 2
 """Screens under every list: Textual's default screen, then the login screen or, after login, the dashboard."""
 
@@ -43,15 +46,22 @@ class ZhurnalApp(App[None], inherit_bindings=False):
 
     def __init__(self, store: Store, *, lang: str | None = None, keymap: Mapping[str, object] | None = None,
                  actor: Actor | None = None, today: date | None = None, school_code: str | None = None,
-                 startup_warning: str | None = None) -> None:
+                 startup_warning: str | None = None, idle_minutes: int = IDLE_LOCK_MINUTES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         set_language(choose(lang))
         super().__init__()
+        self.idle_minutes = idle_minutes
+        self.clock = clock
+        self.last_input = clock()
+        self.locked = False
         self.ctx = Context(store, actor=actor, today=today, school_code=school_code)
         self.keymap_config, keymap_problems = clean_keymap(keymap or {})
         self.startup_warnings = [w for w in (startup_warning, *keymap_problems) if w]
         self.title = t("app.title")
 
     def on_mount(self) -> None:
+        # Checked twice a minute; the check itself compares against the clock, so it never sleeps.
+        self.set_interval(30, self.lock_if_idle)
         if self.keymap_config:
             self.set_keymap(self.keymap_config)
         for warning in self.startup_warnings:
@@ -76,6 +86,29 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         self.ctx.actor = signed.actor
         self.switch_screen(self.make_screen("dashboard"))
 
+    # ---------------------------------------------------------------------------------------- idle lock
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.last_input = self.clock()
+        await super().on_event(event)
+
+    def lock_if_idle(self) -> None:
+        """Lock the console when the signed-in user has been idle for `idle_minutes`."""
+        if self.locked or self.ctx.actor is None:
+            return
+        if self.clock() - self.last_input >= self.idle_minutes * 60:
+            from zhurnal.tui.app.screens.lock import LockScreen
+
+            self.locked = True
+            self.push_screen(LockScreen(self.ctx.actor.login, self.idle_minutes))
+
+    def unlock(self) -> None:
+        """The lock screen's success: back to where the user was."""
+        self.locked = False
+        self.last_input = self.clock()
+        self.pop_screen()
+
     # ---------------------------------------------------------------------------------------- navigation
 
     def make_screen(self, target: str) -> Screen[Any]:
@@ -94,6 +127,8 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         raise ValueError(f"unknown screen {target!r}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.locked:
+            return action == "quit"  # behind the lock only quitting works
         if action == "open":
             if self.ctx.actor is None:
                 return False  # nothing opens before login

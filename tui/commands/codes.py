@@ -24,6 +24,7 @@ def cmd_codes_issue(ctx: Context) -> int:
     if not out.parent.is_dir():
         raise CliError(f"--out {ctx.args.out}: папки {out.parent} нет")
     actor = ctx.actor()
+    ctx.confirm_password(actor, "письма с кодами — персональные данные")
     store = ctx.store
     selection: dict[str, object] = {"parents": ctx.args.parents, "valid_days": ctx.args.days,
                                     "include_active": ctx.args.include_active}

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 KIND_TITLES = {"new": "новых", "changed": "изменённых", "unchanged": "без изменений", "skipped": "пропущено",
                "rejected": "с ошибками"}
 CHANGE_TITLES = {"new": "новый", "changed": "изменение", "unchanged": "без изменений", "skipped": "пропуск"}
-CONFIRM_PROMPT = "Подтвердите свой пароль (экспорт персональных данных): "
 
 
 def _hub() -> Hub:
@@ -138,10 +137,7 @@ def cmd_export(ctx: Context) -> int:
     actor = ctx.actor()
     hub = _hub()
     hub.require(ctx.store, actor, ["export.personal_data"], "export")
-    if ctx.args.user and actor.user_id is not None:  # signed in with a password: ask for it again
-        from zhurnal.core.services.users import UserService
-
-        UserService(ctx.store).reauthenticate(actor, ctx.read_password(CONFIRM_PROMPT))
+    ctx.confirm_password(actor, "экспорт персональных данных")
     out = Path(ctx.args.out)
     if not out.parent.is_dir():
         raise CliError(f"Папки {out.parent} нет")
