@@ -35,9 +35,12 @@ def create_app(store: Store, *, lang: str | None = None, config: Config | None =
             config = config_module.load()
         except config_module.ConfigError as exc:  # a bad config file must not keep the administrator out
             config, warning = config_module.Config(), str(exc)
-    extra = {"clock": clock} if clock is not None else {}
-    return ZhurnalApp(store, lang=lang or config.lang, keymap=config.keymap, actor=actor, today=today,
-                      school_code=school_code, startup_warning=warning, **extra)
+    app = ZhurnalApp(store, lang=lang or config.lang, keymap=config.keymap, actor=actor, today=today,
+                     school_code=school_code, startup_warning=warning)
+    if clock is not None:
+        app.clock = clock
+        app.last_input = clock()
+    return app
 
 
 def run(store: Store, *, lang: str | None = None, school_code: str | None = None) -> int:
