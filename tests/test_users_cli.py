@@ -91,3 +91,39 @@ def test_never_used_listing_and_bad_input(data):
     assert bad.returncode == 1 and "Имя входа" in bad.stderr
     unknown_role = as_director(data, "user", "add", "x.y.z", "--role", "director")
     assert unknown_role.returncode == 2
+
+
+def test_disable_due_switches_off_accounts_whose_last_day_has_come(data):
+    from datetime import date, timedelta
+
+    from tests.helpers import make_class
+    from zhurnal.core.models import User
+    from zhurnal.core.services.accounts import AuthService
+    from zhurnal.core.services.enrolments import EnrolmentService
+    from zhurnal.core.services.orders import OrderService
+    from zhurnal.core.services.persons import PersonInput, PersonService
+    from zhurnal.core.services.years import YearService
+    from zhurnal.core.store import Store
+
+    store = Store(f"sqlite:///{data / 'zhurnal.sqlite3'}")
+    admin = AuthService(store).login("director", PASSWORD).actor
+    year = YearService(store).current(admin)
+    class_id = make_class(store, admin.school_id, 5, "А", year.id)
+    pupil = PersonService(store).create(admin, PersonInput("Лебедева", "Ольга", None, date(2015, 2, 2), "F")).person
+    start = year.start
+    enrol = OrderService(store).create(admin, "1-у", start, "enrolment", "О зачислении").id
+    leave = OrderService(store).create(admin, "2-у", start, "departure", "Об отчислении").id
+    EnrolmentService(store).enrol(admin, pupil.id, class_id, start, enrol)
+    with store.session() as s:
+        s.add(User(login="lebedeva.o", person_id=pupil.id, school_id=admin.school_id))
+        s.commit()
+    # Recorded the day before the last day: the account stays on until cron runs on or after that day.
+    EnrolmentService(store).depart(admin, pupil.id, start, leave, "family_education",
+                                   today=start - timedelta(days=1))
+    with store.session() as s:
+        assert s.query(User).filter_by(login="lebedeva.o").one().is_active
+    store.dispose()
+    result = as_director(data, "user", "disable-due")
+    assert result.returncode == 0, result.stderr
+    assert "Отключена учётная запись lebedeva.o" in result.stdout
+    assert "Отключено учётных записей: 0" in as_director(data, "user", "disable-due").stdout

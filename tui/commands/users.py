@@ -112,6 +112,18 @@ def cmd_user_unlock(ctx: Context) -> int:
     return EXIT_OK
 
 
+def cmd_user_disable_due(ctx: Context) -> int:
+    """Cron, daily: disable the accounts of people whose last day (departure, dismissal) has come."""
+    from zhurnal.core.services.staff import StaffService
+
+    actor = ctx.actor()
+    disabled = StaffService(ctx.store).deactivate_due_accounts(actor)
+    for account in disabled:
+        ctx.print(f"Отключена учётная запись {account.login}")
+    ctx.print(f"Отключено учётных записей: {len(disabled)}")
+    return EXIT_OK
+
+
 def cmd_user_reset(ctx: Context) -> int:
     from zhurnal.core.services.users import UserService
 
@@ -206,6 +218,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     roles.add_argument("--grant", action="append", choices=role_names, metavar="ROLE")
     roles.add_argument("--revoke", action="append", choices=role_names, metavar="ROLE")
     roles.set_defaults(handler=cmd_user_roles)
+
+    due = user_commands.add_parser("disable-due", help="отключить записи выбывших и уволенных, чей последний "
+                                   "день наступил (для cron, раз в день)")
+    due.set_defaults(handler=cmd_user_disable_due)
 
     password = user_commands.add_parser("password", help="сменить свой пароль (временный — обязательно)")
     password.set_defaults(handler=cmd_user_password)
