@@ -2,8 +2,9 @@
 
 The whole path a user runs: read the cp1251 CSV, detect, map, validate, dry run (rolled back), then apply in
 one transaction, into a fresh SQLite school with 22 classes (and PostgreSQL when ZHURNAL_BENCH_PG answers).
-Target: under 2 s on the reference machine for SQLite, the engine of one school (PostgreSQL, a district's
-engine, within 1.5× of that). The machine is shared and noisy, so the seconds are scaled by
+Target: under 2 s on the reference machine, on both engines (the issue names no engine; PostgreSQL missed it
+when this was written and the bench says so rather than holding it to a looser bound). The machine is shared
+and noisy, so the seconds are scaled by
 the fixed CPU loop timed in this same run (bench/common.py), like the district benchmark: the ratio printed
 is (seconds here × reference CPU loop ÷ CPU loop now) ÷ 2 s.
 """
@@ -144,9 +145,7 @@ def bench_import_pg() -> Result:
     label = "PostgreSQL"
     if not bench_demo._pg_answers():
         return skipped(f"(d) import: {ROWS:,}-row school file, {label}", "no PostgreSQL server answers")
-    # A single school runs SQLite; the 2 s target is its. A district's PostgreSQL server is held to a looser
-    # bound (1.5× the target), which still catches a regression of the bulk path.
-    return _result(label, bench_demo._pg_store, school_file(), bound=1.5)
+    return _result(label, bench_demo._pg_store, school_file())
 
 
 def run() -> list[Result]:

@@ -32,7 +32,11 @@ from zhurnal.core.permissions import check as check_core_action
 from zhurnal.plugins import PROJECT_NAME, hookspecs
 from zhurnal.plugins.engine.formats import Exporter, Importer
 
-DEFAULT_PLUGINS = ("zhurnal.plugins.builtin.csv_format",)
+DEFAULT_PLUGINS = ("zhurnal.plugins.builtin.csv_format",
+                   "zhurnal.plugins.builtin.xlsx_format",
+                   "zhurnal.plugins.builtin.json_format",
+                   "zhurnal.plugins.builtin.oneroster",
+                   )
 ENTRY_POINT_GROUP = PROJECT_NAME
 ENTITIES = ("students", "staff", "parents")
 HOOKS = ("register_permissions", "register_importers", "register_exporters")  # the order they are collected in

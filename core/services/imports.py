@@ -944,16 +944,34 @@ class ImportService(Service):
         and the mapping, and the attempt is audited as import.apply / import.dry_run / import.refused with
         the counts (never personal data). The report lists every row's change and every problem.
         """
-        _check_batch(batch)
-        started = run.started_at or utcnow()
+        return self._apply(uow, [batch], [run], dry_run)[0]
+
+    @service("import.run")
+    def apply_all(self, uow: UnitOfWork, batches: Sequence[ImportBatch], runs: Sequence[RunInfo], *,
+                  dry_run: bool) -> list[ImportReport]:
+        """Several batches of one file (a bundle feeding several entities, e.g. OneRoster staff and students)
+        in ONE savepoint: planned and written in order, so a later batch sees what an earlier one wrote; a
+        rejected row in any batch refuses them all. `runs[i]` describes `batches[i]` (one log row each)."""
+        if len(batches) != len(runs):
+            raise ValueError("apply_all: one RunInfo per batch")
+        return self._apply(uow, batches, runs, dry_run)
+
+    def _apply(self, uow: UnitOfWork, batches: Sequence[ImportBatch], runs: Sequence[RunInfo],
+               dry_run: bool) -> list[ImportReport]:
+        for batch in batches:
+            _check_batch(batch)
         savepoint = uow.session.begin_nested()
-        plan, outcomes = _plan(uow, batch)
-        refused = any(out.rejected for out in outcomes)
+        planned: list[tuple[_Plan, list[_Row]]] = []
         events: list[AuditEvent] = []
-        if not refused:
-            events = plan.write()
-        changes, problems, counts = _report_changes(plan, outcomes)
+        refused = False
+        for batch in batches:
+            plan, outcomes = _plan(uow, batch)
+            refused = refused or any(out.rejected for out in outcomes)
+            if not refused:
+                events += plan.write()
+            planned.append((plan, outcomes))
         applied = not dry_run and not refused
+        results = [_report_changes(plan, outcomes) for plan, outcomes in planned]
         if applied:
             _cleaned.cache_clear()  # the cleaned rows are personal data: not kept past the import
             savepoint.commit()
@@ -963,22 +981,26 @@ class ImportService(Service):
         else:
             savepoint.rollback()
         outcome = "applied" if applied else ("dry_run" if dry_run else "refused")
-        log = ImportRun(school_id=uow.school_id, user_id=uow.actor.user_id, login=uow.actor.login,
-                        file_name=run.file_name[:255], sha256=run.sha256, format=run.format, entity=batch.entity,
-                        mode=batch.mode, dry_run=dry_run, outcome=outcome, rows_total=len(batch.records),
-                        count_new=counts["new"], count_changed=counts["changed"],
-                        count_unchanged=counts["unchanged"], count_skipped=counts["skipped"],
-                        count_rejected=counts["rejected"],
-                        mapping=json.dumps(run.mapping, ensure_ascii=False, sort_keys=True),
-                        details=json.dumps(run.details, ensure_ascii=False, sort_keys=True),
-                        started_at=started, finished_at=utcnow())
-        uow.session.add(log)
-        uow.session.flush()
-        summary = ", ".join(f"{k} {v}" for k, v in counts.items())
-        uow.audit(f"import.{outcome if outcome != 'applied' else 'apply'}", object_type="import_run",
-                  object_id=log.id, detail=f"{batch.entity}; {run.format}; {batch.mode}; {summary}")
-        return ImportReport(log.id, batch.entity, batch.mode, dry_run, applied, len(batch.records), counts,
-                            changes, problems)
+        reports = []
+        for batch, run, (changes, problems, counts) in zip(batches, runs, results, strict=True):
+            started = run.started_at or utcnow()
+            log = ImportRun(school_id=uow.school_id, user_id=uow.actor.user_id, login=uow.actor.login,
+                            file_name=run.file_name[:255], sha256=run.sha256, format=run.format,
+                            entity=batch.entity, mode=batch.mode, dry_run=dry_run, outcome=outcome,
+                            rows_total=len(batch.records), count_new=counts["new"],
+                            count_changed=counts["changed"], count_unchanged=counts["unchanged"],
+                            count_skipped=counts["skipped"], count_rejected=counts["rejected"],
+                            mapping=json.dumps(run.mapping, ensure_ascii=False, sort_keys=True),
+                            details=json.dumps(run.details, ensure_ascii=False, sort_keys=True),
+                            started_at=started, finished_at=utcnow())
+            uow.session.add(log)
+            uow.session.flush()
+            summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+            uow.audit(f"import.{outcome if outcome != 'applied' else 'apply'}", object_type="import_run",
+                      object_id=log.id, detail=f"{batch.entity}; {run.format}; {batch.mode}; {summary}")
+            reports.append(ImportReport(log.id, batch.entity, batch.mode, dry_run, applied, len(batch.records),
+                                        counts, changes, problems))
+        return reports
 
     @service("import.run", write=False)
     def remembered_mapping(self, uow: UnitOfWork, format: str, entity: str) -> dict[str, str] | None:
@@ -1055,6 +1077,46 @@ class ParentExport:
     child_class: str | None
 
 
+@dataclass(frozen=True)
+class TermExport:
+    id: int
+    kind: str
+    number: int
+    name: str
+    start_date: date
+    end_date: date
+
+
+@dataclass(frozen=True)
+class YearExport:
+    id: int
+    name: str
+    start_date: date
+    end_date: date
+    terms: tuple[TermExport, ...]
+
+
+@dataclass(frozen=True)
+class ClassExport:
+    id: int
+    name: str
+    parallel: int
+    letter: str
+    year_id: int
+
+
+@dataclass(frozen=True)
+class StructureExport:
+    """The school, its academic year in force on a day (with terms) and that year's classes: what a bundle
+    format (OneRoster orgs, academicSessions, classes) writes besides the people. No personal data."""
+
+    school_id: int
+    school_code: str
+    school_name: str
+    years: tuple[YearExport, ...]
+    classes: tuple[ClassExport, ...]
+
+
 def _person_export(p: Any) -> PersonExport:
     from zhurnal.core.validation import format_snils
 
@@ -1125,4 +1187,28 @@ class ExportService(Service):
                   for relation, p, c in rows]
         uow.audit("export.parents", detail=f"{purpose}; rows={len(result)}".lstrip("; "))
         return result
+
+    @service("export.personal_data", write=False)
+    def structure(self, uow: UnitOfWork, on: date | None = None) -> StructureExport:
+        """The school, the academic year containing `on` (today by default; else the latest year) with its
+        terms, and that year's classes by parallel and letter (for bundle exports such as OneRoster)."""
+        from zhurnal.core.models import School, Term
+
+        day = on or date.today()
+        school = uow.session.get(School, uow.school_id)
+        assert school is not None
+        years = list(uow.session.scalars(select(AcademicYear).where(AcademicYear.school_id == uow.school_id)
+                                         .order_by(AcademicYear.start_date)))
+        current = [y for y in years if y.start_date <= day <= y.end_date] or years[-1:]
+        found: list[YearExport] = []
+        classes: list[ClassExport] = []
+        for y in current:
+            terms = tuple(TermExport(t.id, t.kind, t.number, t.name, t.start_date, t.end_date) for t in
+                          uow.session.scalars(select(Term).where(Term.year_id == y.id)
+                                              .order_by(Term.start_date, Term.number)))
+            found.append(YearExport(y.id, y.name, y.start_date, y.end_date, terms))
+            classes += [ClassExport(c.id, c.name, c.parallel, c.letter, c.year_id) for c in uow.session.scalars(
+                select(SchoolClass).where(SchoolClass.year_id == y.id)
+                .order_by(SchoolClass.parallel, SchoolClass.letter))]
+        return StructureExport(school.id, school.code, school.name, tuple(found), tuple(classes))
 

@@ -75,9 +75,33 @@ def build_table(entity: str, rows: Sequence[dict[str, Cell]], *, spreadsheet: bo
     return ExportTable(entity, [c.header for c in columns], [c.field for c in columns], body, entity)
 
 
+def class_names(store: Store, school_id: int | None, on: date | None = None) -> list[str]:
+    """The school's classes of the academic year that holds `on` (today by default), in grade order."""
+    from sqlalchemy import select
+
+    from zhurnal.core.models import AcademicYear, SchoolClass
+
+    if school_id is None:
+        return []
+    day = on or date.today()
+    with store.session(write=False) as s:
+        year_ids = list(s.scalars(select(AcademicYear.id).where(
+            AcademicYear.school_id == school_id, AcademicYear.start_date <= day, AcademicYear.end_date >= day)))
+        rows = s.execute(select(SchoolClass.name, SchoolClass.parallel, SchoolClass.letter).where(
+            SchoolClass.school_id == school_id, SchoolClass.year_id.in_(year_ids))).all()
+    return [r.name for r in sorted(rows, key=lambda r: (r.parallel, r.letter, r.name))]
+
+
 def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: BinaryIO,
-           options: WriteOptions | None = None, on: date | None = None) -> ExportResult:
-    """Write the entity's list as of `on` (today by default) in `format` to `out`."""
+           options: WriteOptions | None = None, on: date | None = None, *, template: bool = False) -> ExportResult:
+    """Write the entity's list as of `on` (today by default) in `format` to `out`.
+
+    `template`: no rows, only the headers (and, for a template format such as XLSX, its drop-down lists and
+    instructions) — the empty form a school fills in. The exporter receives the school's classes of the
+    year in WriteOptions.extra["classes"] (one name per line) unless the caller set it.
+    Entity "all" (BUNDLE) writes the whole school with a multi_table exporter (`export_bundle`)."""
+    if entity == BUNDLE and not template:
+        return export_bundle(hub, store, actor, format, out, options, on)
     exporter = hub.exporter(format)
     hub.require(store, actor, [EXPORT_ACTION, *exporter.actions], "export")
     if entity not in _ROWS:
@@ -85,10 +109,82 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
     if exporter.entities is not None and entity not in exporter.entities:
         raise ExportFailed(f"Формат {exporter.name} не экспортирует «{entity}»")
     method, convert = _ROWS[entity]
-    rows = getattr(ExportService(store), method)(actor, on, purpose=exporter.name)
+    rows = [] if template else getattr(ExportService(store), method)(actor, on, purpose=exporter.name)
     table = build_table(entity, [convert(r) for r in rows], spreadsheet=exporter.spreadsheet)
+    options = options or WriteOptions()
+    if "classes" not in options.extra:
+        classes = "\n".join(class_names(store, actor.school_id, on))
+        options = WriteOptions(options.encoding, options.delimiter, {**options.extra, "classes": classes})
     try:
-        exporter.write([table], out, options or WriteOptions())
+        exporter.write([table], out, options)
     except FormatError as exc:
         raise ExportFailed(f"Экспорт в {exporter.name} не записан: {exc}") from None
     return ExportResult(entity, exporter.name, len(rows))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bundles: a multi_table exporter (OneRoster) gets every entity at once, with the zhurnal ids.
+# ---------------------------------------------------------------------------------------------------------
+
+BUNDLE = "all"  # the entity name of a bundle export (`zhurnal export --format oneroster --entity all`)
+
+
+def _with(table: ExportTable, fields: Sequence[str], values: Sequence[Sequence[Cell]]) -> ExportTable:
+    """`table` with extra columns (their header is the field name) appended to every row."""
+    rows = [[*row, *extra] for row, extra in zip(table.rows, values, strict=True)]
+    return ExportTable(table.entity, [*table.headers, *fields], [*table.fields, *fields], rows, table.name)
+
+
+def _plain(entity: str, fields: Sequence[str], rows: Sequence[Sequence[Cell]]) -> ExportTable:
+    return ExportTable(entity, list(fields), list(fields), [list(r) for r in rows], entity)
+
+
+def bundle_tables(store: Store, actor: Actor, on: date | None, *, purpose: str,
+                  spreadsheet: bool) -> list[ExportTable]:
+    """Every table a bundle exporter needs, fields named as in the Russian layout plus ids:
+
+    school (id, code, name); years (id, name, start_date, end_date); terms (id, year_id, kind, number, name,
+    start_date, end_date); classes (id, year_id, name, parallel, letter); students (layout + id, class_id);
+    staff (layout + id); parents (layout + id, child_id, relation_code). Each people query is the audited
+    export query (export.personal_data, row counts)."""
+    service = ExportService(store)
+    structure = service.structure(actor, on)
+    class_ids = {c.name: c.id for c in structure.classes}
+    students = service.students(actor, on, purpose=purpose)
+    staff = service.staff(actor, on, purpose=purpose)
+    parents = service.parents(actor, on, purpose=purpose)
+    tables = [
+        _plain("school", ("id", "code", "name"), [(structure.school_id, structure.school_code,
+                                                   structure.school_name)]),
+        _plain("years", ("id", "name", "start_date", "end_date"),
+               [(y.id, y.name, y.start_date, y.end_date) for y in structure.years]),
+        _plain("terms", ("id", "year_id", "kind", "number", "name", "start_date", "end_date"),
+               [(t.id, y.id, t.kind, t.number, t.name, t.start_date, t.end_date) for y in structure.years
+                for t in y.terms]),
+        _plain("classes", ("id", "year_id", "name", "parallel", "letter"),
+               [(c.id, c.year_id, c.name, c.parallel, c.letter) for c in structure.classes]),
+        _with(build_table("students", [_student(r) for r in students], spreadsheet=spreadsheet), ("id", "class_id"),
+              [(r.person.id, class_ids.get(r.class_name)) for r in students]),
+        _with(build_table("staff", [_staff(r) for r in staff], spreadsheet=spreadsheet), ("id",),
+              [(r.person.id,) for r in staff]),
+        _with(build_table("parents", [_parent(r) for r in parents], spreadsheet=spreadsheet),
+              ("id", "child_id", "relation_code"), [(r.person.id, r.child.id, r.relation) for r in parents]),
+    ]
+    return tables
+
+
+def export_bundle(hub: Hub, store: Store, actor: Actor, format: str, out: BinaryIO,
+                  options: WriteOptions | None = None, on: date | None = None) -> ExportResult:
+    """Write the whole school (structure and people, see `bundle_tables`) with a multi_table exporter."""
+    exporter = hub.exporter(format)
+    hub.require(store, actor, [EXPORT_ACTION, *exporter.actions], "export")
+    if not exporter.multi_table:
+        raise ExportFailed(f"Формат {exporter.name} пишет одну таблицу; выберите --entity students, staff или "
+                           "parents")
+    tables = bundle_tables(store, actor, on, purpose=exporter.name, spreadsheet=exporter.spreadsheet)
+    try:
+        exporter.write(tables, out, options or WriteOptions())
+    except FormatError as exc:
+        raise ExportFailed(f"Экспорт в {exporter.name} не записан: {exc}") from None
+    people = sum(len(t.rows) for t in tables if t.entity in _ROWS)
+    return ExportResult(BUNDLE, exporter.name, people)

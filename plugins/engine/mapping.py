@@ -76,6 +76,17 @@ def map_columns(entity: str, headers: Sequence[str], explicit: Mapping[str, str]
                             + ", ".join(c.field for c in LAYOUTS[entity]))
             continue
         explicit_by_key[header_key(header)] = target.strip()
+    # The same header twice: which column holds the data is a guess, and the engine never guesses.
+    first_seen: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        key = header_key(header)
+        if not header.strip():
+            continue
+        if key in first_seen:
+            problems.append(f"Заголовок «{header}» повторяется (столбцы {first_seen[key] + 1} и {index + 1}); "
+                            "переименуйте или удалите лишний столбец")
+        else:
+            first_seen[key] = index
     remembered_by_key = {header_key(h): f for h, f in (remembered or {}).items()}
     columns: list[MappedColumn] = []
     taken: dict[str, str] = {}

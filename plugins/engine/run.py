@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from zhurnal.core.permissions import Actor
 from zhurnal.core.services.imports import MODES, ImportBatch, ImportReport, ImportService, OrderRef, Record, RunInfo
 from zhurnal.core.store import Store
 from zhurnal.plugins.builtin.russian_layout import TITLES
-from zhurnal.plugins.engine.formats import FormatError, Importer, ReadOptions
+from zhurnal.plugins.engine.formats import FormatError, Importer, ParsedFile, ReadOptions, SourceTable
 from zhurnal.plugins.engine.limits import Limits, limits_from
 from zhurnal.plugins.engine.mapping import MappedColumn, guess_entity, header_for, map_columns
 from zhurnal.plugins.engine.validate import build_records, parse_order
@@ -47,6 +48,7 @@ class ImportOptions:
     mapping: dict[str, str] | None = None  # column header -> field (or "" to leave the column unused)
     order: str | None = None  # "12-у от 01.09.2026": the order for rows that name none
     today: date | None = None  # the date the import acts on (tests); today by default
+    extra: dict[str, str] | None = None  # format-specific options (ReadOptions.extra, "--option key=value")
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,8 @@ def read_bounded(path: Path, limits: Limits) -> bytes:
     return data
 
 
-def prepare(hub: Hub, store: Store, actor: Actor, data: bytes, file_name: str, options: ImportOptions,
-            limits: Limits | None = None) -> Prepared:
-    """Read, map and validate; nothing is written. ImportFailed says why a file cannot be imported."""
+def _read(hub: Hub, store: Store, actor: Actor, data: bytes, file_name: str, options: ImportOptions,
+          limits: Limits | None) -> tuple[Importer, ParsedFile, Limits]:
     hub.require(store, actor, [IMPORT_ACTION], "import")
     if options.mode not in MODES:
         raise ImportFailed(f"Режим «{options.mode}» неизвестен; допустимы: {', '.join(MODES)}")
@@ -137,18 +138,88 @@ def prepare(hub: Hub, store: Store, actor: Actor, data: bytes, file_name: str, o
     importer: Importer = hub.importer(options.format) if options.format else hub.detect_importer(data, file_name)
     hub.require(store, actor, [IMPORT_ACTION, *importer.actions], "import")
     try:
-        parsed = importer.read(data, ReadOptions(limits.max_rows, options.encoding, options.delimiter))
+        extra = dict(options.extra or {})
+        extra.setdefault("calendar", _calendar(store, actor))
+        parsed = importer.read(data, ReadOptions(limits.max_rows, options.encoding, options.delimiter,
+                                                 extra=extra))
     except FormatError as exc:
         raise ImportFailed(f"Файл {file_name} не прочитан ({importer.name}): {exc}. Ничего не записано") from None
     except Exception as exc:  # a plugin's bug must not look like a crash of zhurnal
         raise ImportFailed(f"Файл {file_name} не прочитан: ошибка формата {importer.name}: "
                            f"{type(exc).__name__}: {exc}. Ничего не записано") from exc
+    if sum(len(t.rows) for t in parsed.tables) > limits.max_rows:
+        raise ImportFailed(f"В файле больше {limits.max_rows} строк данных ([import] max_rows)")
+    return importer, parsed, limits
+
+
+def read_path(path: Path, limits: Limits) -> bytes:
+    """A file's bytes (`read_bounded`), or a folder as a zip made in memory: its regular files, no subfolders,
+    at most `limits.max_bytes` in total — how a bundle kept as a folder (OneRoster) goes through the
+    bytes-based `Importer.read`."""
+    if not path.is_dir():
+        return read_bounded(path, limits)
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    total = 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
+            data = read_bounded(member, limits)
+            total += len(data)
+            if total > limits.max_bytes:
+                raise ImportFailed(f"Папка {path.name} больше предела {limits.max_bytes} байт ([import] max_bytes)")
+            archive.writestr(member.name, data)
+    return buffer.getvalue()
+
+
+def _calendar(store: Store, actor: Actor) -> str:
+    """The school's years and terms for importers that map periods (OneRoster academicSessions), passed as
+    ReadOptions.extra["calendar"]: one line per year "year|NAME|START|END" and per term
+    "term|YEAR NAME|KIND|NUMBER|NAME|START|END" (ISO dates). Empty when the user may not see the structure."""
+    from zhurnal.core.errors import PermissionDenied
+    from zhurnal.core.permissions import check
+    from zhurnal.core.services.years import YearService
+
+    try:
+        check(actor, "school.read")  # asked first: a refused service call would be audited as denied
+    except PermissionDenied:
+        return ""
+    service = YearService(store)
+    lines = []
+    try:
+        for year in service.list(actor):
+            lines.append(f"year|{year.name}|{year.start.isoformat()}|{year.end.isoformat()}")
+            lines += [f"term|{year.name}|{t.kind}|{t.number}|{t.name}|{t.start.isoformat()}|{t.end.isoformat()}"
+                      for t in service.terms(actor, year.id)]
+    except PermissionDenied:
+        return ""
+    return "\n".join(lines)
+
+
+def prepare(hub: Hub, store: Store, actor: Actor, data: bytes, file_name: str, options: ImportOptions,
+            limits: Limits | None = None) -> Prepared:
+    """Read, map and validate; nothing is written. ImportFailed says why a file cannot be imported."""
+    importer, parsed, limits = _read(hub, store, actor, data, file_name, options, limits)
     tables = [t for t in parsed.tables if options.entity is None or t.entity in (None, options.entity)]
     if not tables:
         raise ImportFailed(f"В файле {file_name} нет таблицы для импорта")
-    table = tables[0]
-    if sum(len(t.rows) for t in parsed.tables) > limits.max_rows:
-        raise ImportFailed(f"В файле больше {limits.max_rows} строк данных ([import] max_rows)")
+    return _prepare_table(store, actor, importer, parsed, tables[0], data, file_name, options)
+
+
+def prepare_all(hub: Hub, store: Store, actor: Actor, data: bytes, file_name: str, options: ImportOptions,
+                limits: Limits | None = None) -> list[Prepared]:
+    """A bundle: every table of the file that names its entity (SourceTable.entity), in the file's order;
+    with `options.entity` only that entity's tables. For importers (OneRoster) whose one file feeds
+    several entities; run them with `execute_all`, which applies them in one transaction. A table list
+    that is empty after filtering is not an error: the list is then empty (nothing to import)."""
+    importer, parsed, limits = _read(hub, store, actor, data, file_name, options, limits)
+    tables = [t for t in parsed.tables if t.entity is not None and options.entity in (None, t.entity)]
+    return [_prepare_table(store, actor, importer, parsed, t, data, file_name, options) for t in tables]
+
+
+def _prepare_table(store: Store, actor: Actor, importer: Importer, parsed: ParsedFile, table: SourceTable,
+                   data: bytes, file_name: str, options: ImportOptions) -> Prepared:
     entity = options.entity or table.entity or guess_entity(table.headers)
     if entity is None:
         raise ImportFailed("Не удалось понять, кто в списке: укажите --entity students, staff или parents")
@@ -211,19 +282,40 @@ def _message(prepared: Prepared, row: int, field_name: str | None, text: str, se
     return Message(row, header, text, severity)
 
 
-def execute(hub: Hub, store: Store, actor: Actor, prepared: Prepared, *, dry_run: bool) -> ImportResult:
-    """Dry run (rolled back) or apply (one transaction, after the automatic backup); both are logged."""
-    started = utcnow()
-    backup = None if dry_run else auto_backup(store, actor)
-    batch = ImportBatch(prepared.entity, prepared.records, prepared.mode, prepared.default_order, prepared.today)
-    run = RunInfo(prepared.file_name, prepared.sha256, prepared.format, prepared.mapping, prepared.details, started)
-    report = ImportService(store).apply(actor, batch, run, dry_run=dry_run)
+def _result(prepared: Prepared, report: ImportReport, backup: str | None) -> ImportResult:
     messages: list[Message] = []
     warnings: list[Message] = []
     for p in sorted(report.problems, key=lambda p: p.row):
         message = _message(prepared, p.row, p.field, p.message, p.severity)
         (messages if p.severity == "error" else warnings).append(message)
     return ImportResult(prepared, report, messages, backup, warnings)
+
+
+def _run_info(prepared: Prepared, started: datetime) -> RunInfo:
+    return RunInfo(prepared.file_name, prepared.sha256, prepared.format, prepared.mapping, prepared.details, started)
+
+
+def execute(hub: Hub, store: Store, actor: Actor, prepared: Prepared, *, dry_run: bool) -> ImportResult:
+    """Dry run (rolled back) or apply (one transaction, after the automatic backup); both are logged."""
+    started = utcnow()
+    backup = None if dry_run else auto_backup(store, actor)
+    batch = ImportBatch(prepared.entity, prepared.records, prepared.mode, prepared.default_order, prepared.today)
+    report = ImportService(store).apply(actor, batch, _run_info(prepared, started), dry_run=dry_run)
+    return _result(prepared, report, backup)
+
+
+def execute_all(hub: Hub, store: Store, actor: Actor, prepared: Sequence[Prepared], *,
+                dry_run: bool) -> list[ImportResult]:
+    """`execute` for the tables of one bundle (`prepare_all`): one backup, one transaction for all of them
+    (ImportService.apply_all); a rejected row in any table refuses every table. One result per table."""
+    if not prepared:
+        return []
+    started = utcnow()
+    backup = None if dry_run else auto_backup(store, actor)
+    batches = [ImportBatch(p.entity, p.records, p.mode, p.default_order, p.today) for p in prepared]
+    reports = ImportService(store).apply_all(actor, batches, [_run_info(p, started) for p in prepared],
+                                             dry_run=dry_run)
+    return [_result(p, r, backup) for p, r in zip(prepared, reports, strict=True)]
 
 
 def import_file(hub: Hub, store: Store, actor: Actor, path: Path, options: ImportOptions, *, dry_run: bool,
@@ -234,3 +326,14 @@ def import_file(hub: Hub, store: Store, actor: Actor, path: Path, options: Impor
     data = read_bounded(path, limits)
     prepared = prepare(hub, store, actor, data, path.name, options, limits)
     return execute(hub, store, actor, prepared, dry_run=dry_run)
+
+
+def import_bundle(hub: Hub, store: Store, actor: Actor, path: Path, options: ImportOptions, *, dry_run: bool,
+                  limits: Limits | None = None) -> list[ImportResult]:
+    """prepare_all + execute_all for a bundle on disk: a .zip or a folder (`read_path`)."""
+    limits = limits or limits_from()
+    hub.require(store, actor, [IMPORT_ACTION], "import")
+    data = read_path(path, limits)
+    name = path.name + (".zip" if path.is_dir() else "")
+    return execute_all(hub, store, actor, prepare_all(hub, store, actor, data, name, options, limits),
+                       dry_run=dry_run)

@@ -120,6 +120,10 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             from zhurnal.tui.app.screens.classes import ClassesScreen
 
             return ClassesScreen()
+        if target == "orders":
+            from zhurnal.tui.app.screens.orders import OrdersScreen
+
+            return OrdersScreen()
         if target in KINDS:
             from zhurnal.tui.app.screens.people import PeopleScreen
 
@@ -188,14 +192,21 @@ def binding_owners() -> list[type[Any]]:
     """Every class of the app that declares bindings (for the keymap check, the docs test and the help)."""
     from zhurnal.tui.app.screens.card import PersonCardScreen
     from zhurnal.tui.app.screens.classes import ClassesScreen
+    from zhurnal.tui.app.screens.confirm import ConfirmScreen
     from zhurnal.tui.app.screens.dashboard import DashboardScreen
     from zhurnal.tui.app.screens.help import HelpScreen
     from zhurnal.tui.app.screens.login import LoginScreen
+    from zhurnal.tui.app.screens.movement import MovementScreen
+    from zhurnal.tui.app.screens.order_form import OrderFormScreen
+    from zhurnal.tui.app.screens.orders import OrdersScreen
     from zhurnal.tui.app.screens.people import PeopleScreen
+    from zhurnal.tui.app.screens.person_form import PersonFormScreen
     from zhurnal.tui.app.widgets.people_list import PeopleList
+    from zhurnal.tui.app.widgets.person_picker import PersonPicker
 
     return [ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
-            HelpScreen]
+            HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen,
+            PersonPicker]
 
 
 def known_binding_ids() -> set[str]:

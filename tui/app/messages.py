@@ -8,7 +8,10 @@ from textual.message import Message
 from zhurnal.core.services.accounts import SignedIn
 from zhurnal.core.services.classes import RosterRow
 from zhurnal.core.services.dashboard import AuditChainState
-from zhurnal.core.services.persons import Page
+from zhurnal.core.services.orders import OrderView
+from zhurnal.core.services.persons import Page, PersonInput, PersonRow, PersonView, SavedPerson
+from zhurnal.core.services.staff import StaffRow
+from zhurnal.core.validation import Problem
 from zhurnal.tui.app.workers import CardData, ClassesData, DashboardData
 
 
@@ -72,3 +75,68 @@ class CallFailed(Message):
         super().__init__()
         self.text = text
         self.where = where
+
+
+class PersonLoaded(Message):
+    def __init__(self, person: PersonView) -> None:
+        super().__init__()
+        self.person = person
+
+
+class PersonSaved(Message):
+    def __init__(self, saved: SavedPerson) -> None:
+        super().__init__()
+        self.saved = saved
+
+
+class FormRefused(Message):
+    """The core refused a form: `problems` name their fields (ValidationFailed), `text` is any other refusal."""
+
+    def __init__(self, problems: list[Problem], text: str = "") -> None:
+        super().__init__()
+        self.problems = problems
+        self.text = text
+
+
+class DuplicateSuspected(Message):
+    def __init__(self, text: str, data: PersonInput, rows: list[PersonRow], ids: list[int]) -> None:
+        super().__init__()
+        self.text = text
+        self.data = data
+        self.rows = rows
+        self.ids = ids
+
+
+class SaveConflict(Message):
+    """Someone else saved the record since the form read it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class OrdersLoaded(Message):
+    def __init__(self, orders: list[OrderView]) -> None:
+        super().__init__()
+        self.orders = orders
+
+
+class OrderSaved(Message):
+    def __init__(self, order: OrderView) -> None:
+        super().__init__()
+        self.order = order
+
+
+class CandidatesLoaded(Message):
+    """A page of people (or staff positions) for a picker; `token` names the search it answers."""
+
+    def __init__(self, token: int, rows: list[PersonRow] | list[StaffRow]) -> None:
+        super().__init__()
+        self.token = token
+        self.rows = rows
+
+
+class MovementApplied(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

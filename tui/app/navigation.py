@@ -13,10 +13,15 @@ NAV: dict[str, tuple[str, str]] = {
     "nav.staff": ("f4", "staff"),
     "nav.parents": ("f5", "parent"),
     "nav.classes": ("f6", "classes"),
+    "nav.orders": ("f8", "orders"),  # f7 is the class filter of the students list
 }
+
+# Keys the dashboard's footer leaves out: 80 columns hold five screens besides help and quit. They are in the
+# help window (F1) and the palette like every other key.
+NOT_IN_FOOTER = frozenset({"nav.orders"})
 
 
 def nav_bindings(*, show: bool) -> list[Binding]:
     """The navigation bindings; the app holds them hidden, the dashboard shows them in its footer."""
-    return [bind(binding_id, key, f"app.open('{target}')", show=show)
+    return [bind(binding_id, key, f"app.open('{target}')", show=show and binding_id not in NOT_IN_FOOTER)
             for binding_id, (key, target) in NAV.items()]

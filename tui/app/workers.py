@@ -7,6 +7,8 @@ for a message. Nothing here imports Textual, so the calls can be tested and time
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 
 from zhurnal.core.errors import NotFound
 from zhurnal.core.services.accounts import AuthService, SignedIn
@@ -14,9 +16,10 @@ from zhurnal.core.services.classes import ClassRow, ClassService, RosterRow
 from zhurnal.core.services.dashboard import Attention, AuditChainState, DashboardService
 from zhurnal.core.services.enrolments import EnrolmentService, EnrolmentView
 from zhurnal.core.services.guardianship import GuardianshipService, GuardianshipView
-from zhurnal.core.services.persons import Page, PersonService, PersonView
+from zhurnal.core.services.orders import OrderService, OrderView
+from zhurnal.core.services.persons import Page, PersonInput, PersonRow, PersonService, PersonView, SavedPerson
 from zhurnal.core.services.schools import SchoolService, SchoolView
-from zhurnal.core.services.staff import PositionView, StaffService
+from zhurnal.core.services.staff import PositionView, StaffRow, StaffService
 from zhurnal.core.services.stats import Stats, StatsService
 from zhurnal.core.services.years import TermView, YearService, YearView
 from zhurnal.tui.app.context import Context
@@ -113,3 +116,96 @@ def load_card(ctx: Context, person_id: int) -> CardData:
         guardians=GuardianshipService(ctx.store).guardians(actor, person_id, on=day),
         children=GuardianshipService(ctx.store).children(actor, person_id, on=day),
     )
+
+
+# ------------------------------------------------------------------------------------------- person form
+
+
+def load_person(ctx: Context, person_id: int) -> PersonView:
+    """The person as saved now (an audited read): the form's values and version after a conflict."""
+    return PersonService(ctx.store).get(ctx.signed_in(), person_id)
+
+
+def save_person(ctx: Context, person_id: int | None, version: int | None, data: PersonInput,
+                allow_duplicate: bool = False) -> SavedPerson:
+    """Create (`person_id` None) or update the person; the core's errors are raised to the form."""
+    service = PersonService(ctx.store)
+    if person_id is None:
+        return service.create(ctx.signed_in(), data, allow_duplicate=allow_duplicate, today=ctx.day())
+    assert version is not None
+    return service.update(ctx.signed_in(), person_id, version, data, today=ctx.day())
+
+
+def duplicate_rows(ctx: Context, data: PersonInput, ids: list[int]) -> list[PersonRow]:
+    """The people a PossibleDuplicate names, as list rows (name and birth date, no audited read)."""
+    text = " ".join(p for p in (data.last_name, data.first_name, data.middle_name) if p)
+    page = PersonService(ctx.store).search(ctx.signed_in(), text, limit=max(len(ids), 1) * 10)
+    return [row for row in page.rows if row.id in ids]
+
+
+# ------------------------------------------------------------------------------------------------ orders
+
+ORDERS_DAYS = 366
+"""The orders register shows the orders of the last year (the core's list has no pages yet)."""
+
+
+def load_orders(ctx: Context) -> list[OrderView]:
+    """The school's orders of the last year, newest first."""
+    day = ctx.day()
+    orders = OrderService(ctx.store).list(ctx.signed_in(), date_from=date.fromordinal(day.toordinal() - ORDERS_DAYS))
+    return list(reversed(orders))
+
+
+def create_order(ctx: Context, number: str, order_date: date, kind: str, title: str, text: str | None) -> OrderView:
+    return OrderService(ctx.store).create(ctx.signed_in(), number, order_date, kind, title, text)
+
+
+def pick_people(ctx: Context, kind: str | None, text: str) -> list[PersonRow]:
+    """The first page of people matching `text` (students on the day with kind "student", anyone with None)."""
+    return PersonService(ctx.store).search(ctx.signed_in(), text, kind=kind, on=ctx.day(),
+                                           limit=ctx.page_size).rows
+
+
+def active_positions(ctx: Context) -> list[StaffRow]:
+    """Positions held on the day (whom a dismissal order can concern)."""
+    return StaffService(ctx.store).active_staff(ctx.signed_in(), on=ctx.day())
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What the movement form asks the core to do; `action` is enrol, transfer, depart, hire or dismiss."""
+
+    action: str
+    order_id: int
+    day: date
+    person_id: int | None = None
+    class_id: int | None = None
+    reason: str | None = None
+    counterpart: str | None = None
+    position: str | None = None
+    rate: Decimal | str = Decimal("1")
+    position_id: int | None = None
+
+
+def apply_movement(ctx: Context, movement: Movement) -> None:
+    """Apply one movement of an order through EnrolmentService or StaffService (errors go to the form)."""
+    actor, m = ctx.signed_in(), movement
+    enrolments, staff = EnrolmentService(ctx.store), StaffService(ctx.store)
+    if m.action == "enrol":
+        assert m.person_id is not None and m.class_id is not None
+        enrolments.enrol(actor, m.person_id, m.class_id, m.day, m.order_id, reason=m.reason or "admission",
+                         counterpart=m.counterpart)
+    elif m.action == "transfer":
+        assert m.person_id is not None and m.class_id is not None
+        enrolments.transfer(actor, m.person_id, m.class_id, m.day, m.order_id)
+    elif m.action == "depart":
+        assert m.person_id is not None and m.reason is not None
+        enrolments.depart(actor, m.person_id, m.day, m.order_id, m.reason, m.counterpart, today=ctx.day())
+    elif m.action == "hire":
+        assert m.person_id is not None
+        staff.hire(actor, m.person_id, m.position or "", m.day, m.order_id, rate=m.rate)
+    elif m.action == "dismiss":
+        assert m.position_id is not None
+        staff.dismiss(actor, m.position_id, m.day, m.order_id, reason=m.reason or "own_wish", today=ctx.day())
+    else:
+        raise ValueError(f"unknown movement {m.action!r}")

@@ -146,7 +146,8 @@ def cmd_export(ctx: Context) -> int:
     try:
         with os.fdopen(handle, "wb") as stream:
             result = export(hub, ctx.store, actor, ctx.args.entity, ctx.args.format, stream,
-                            WriteOptions(ctx.args.encoding, ctx.args.delimiter))
+                            WriteOptions(ctx.args.encoding, ctx.args.delimiter),
+                            template=getattr(ctx.args, "template", False))
         os.chmod(temporary, 0o600)  # personal data: readable by the owner only
         os.replace(temporary, out)
     except BaseException:
@@ -206,6 +207,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     exp.add_argument("--out", required=True, metavar="PATH")
     exp.add_argument("--encoding", metavar="E", help="для CSV: utf-8-sig (по умолчанию), utf-8 или cp1251")
     exp.add_argument("--delimiter", metavar="D", help="для CSV: ; (по умолчанию), , или tab")
+    exp.add_argument("--template", action="store_true", help="пустой шаблон для заполнения (без строк)")
     exp.set_defaults(handler=cmd_export)
 
     plugins = commands.add_parser("plugins", help="плагины: форматы, хуки, права, ошибки загрузки")

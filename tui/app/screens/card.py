@@ -27,11 +27,14 @@ from zhurnal.tui.i18n import t
 
 
 class PersonCardScreen(AppScreen):
-    """One person, read only for now (editing comes with the forms)."""
+    """One person; F9 edits the profile and the card reloads after a save."""
 
     TITLE_KEY = "card.title"
     HELP_KEY = "help.card"
-    BINDINGS: ClassVar[list[BindingType]] = [bind("screen.back", "escape", "app.pop_screen")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        bind("screen.back", "escape", "app.pop_screen"),
+        bind("card.edit", "f9", "edit"),
+    ]
 
     def __init__(self, person_id: int) -> None:
         super().__init__()
@@ -65,10 +68,30 @@ class PersonCardScreen(AppScreen):
     def finish_loading(self) -> None:
         self.query_one("#card", VerticalScroll).loading = False
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit":
+            return self.card is not None and self.ctx.can("people.write")
+        return True
+
+    def action_edit(self) -> None:
+        from zhurnal.tui.app.screens.person_form import PersonFormScreen
+
+        if self.card is None:
+            return
+        form = PersonFormScreen(self.card.person)
+
+        def closed(_: None) -> None:
+            if form.saved is not None:
+                self.query_one("#card", VerticalScroll).loading = True
+                self.load()
+
+        self.app.push_screen(form, closed)
+
     @on(CardLoaded)
     def show(self, message: CardLoaded) -> None:
         self.card = card = message.card
         self.finish_loading()
+        self.refresh_bindings()
         person = card.person
         self.sub_title = t("card.title") + ": " + person.full_name
         self.query_one("#card-name", Static).update(Text(person.full_name, style="bold"))

@@ -17,9 +17,13 @@ from zhurnal.tui.app.widgets.people_list import PeopleList
 
 
 class PeopleScreen(AppScreen):
-    """A searchable list of one kind of people; Enter opens the person's card, Escape goes back."""
+    """A searchable list of one kind of people; Enter opens the person's card, F9 registers a new person,
+    Escape goes back."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [bind("screen.back", "escape", "app.pop_screen")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        bind("screen.back", "escape", "app.pop_screen"),
+        bind("people.new", "f9", "new"),
+    ]
 
     def __init__(self, kind: str) -> None:
         super().__init__(id=f"people-{kind}")
@@ -41,3 +45,21 @@ class PeopleScreen(AppScreen):
         from zhurnal.tui.app.screens.card import PersonCardScreen
 
         self.app.push_screen(PersonCardScreen(message.person_id))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new":
+            return self.ctx.can("people.write")
+        return True
+
+    def action_new(self) -> None:
+        """The person form; after a save the new person's card opens above the list."""
+        from zhurnal.tui.app.screens.card import PersonCardScreen
+        from zhurnal.tui.app.screens.person_form import PersonFormScreen
+
+        form = PersonFormScreen(None)
+
+        def closed(_: None) -> None:
+            if form.saved is not None:
+                self.app.push_screen(PersonCardScreen(form.saved.person.id))
+
+        self.app.push_screen(form, closed)
