@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from common import Result, best_time, cpu_baseline, skipped  # noqa: E402
+from common import PG_URL, Result, best_time, cpu_baseline, pg_admin_url, pg_answers, skipped  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -41,7 +41,6 @@ RATIO_TARGET = 2.0  # our seconds ÷ age's seconds: at least half the throughput
 MEMORY_TARGET_MB = 200.0
 RESTORE_TARGET_S = 60.0 * SCHOOLS / 50
 CPU_REF_S = 0.091  # bench_demo.py's fixed CPU loop on the reference machine (2 vCPU, 2026-11-28)
-PG_URL = os.environ.get("ZHURNAL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 AGE = shutil.which("age")
 
 # Linux carries a process's ru_maxrss across exec: a tiny launcher starts the child from a small process.
@@ -104,19 +103,8 @@ def _build_district(database: Path) -> int:
     return summary.students
 
 
-def _pg_admin_url() -> Any:
-    return make_url(PG_URL).set(drivername="postgresql+psycopg")
 
 
-def _pg_answers() -> bool:
-    try:
-        engine = create_engine(_pg_admin_url(), connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
 
 
 def _ratio(name: str, ours: float, theirs: float, size: int, what: str) -> Result:
@@ -182,11 +170,11 @@ def run() -> list[Result]:
         restored = _run_child("--restore", str(backup), identity.to_string(),
                               f"sqlite:///{folder / 'restored.sqlite3'}")
         results.append(_restore_result(f"(c) {label}: restore SQLite → SQLite", restored, cpu_now))
-        if _pg_answers():
-            admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+        if pg_answers():
+            admin = create_engine(pg_admin_url(), isolation_level="AUTOCOMMIT")
             name = f"zhurnal_bench_{uuid.uuid4().hex[:10]}"
             try:
-                url = _pg_admin_url().set(database=name).render_as_string(hide_password=False)
+                url = pg_admin_url().set(database=name).render_as_string(hide_password=False)
                 restored = _run_child("--restore", str(backup), identity.to_string(), url)
                 results.append(_restore_result(f"(c) {label}: restore SQLite → PostgreSQL", restored, cpu_now))
             finally:

@@ -15,24 +15,21 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from common import Result, cpu_baseline, skipped  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from common import PG_URL, Result, cpu_baseline, pg_answers, pg_store, skipped  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from zhurnal.core.codes import normalise_typed, readable_secret  # noqa: E402
@@ -49,7 +46,6 @@ TARGET_S = 15.0
 CPU_REF_S = 0.091
 PASSWORD_MIN_S, PASSWORD_MAX_S = 0.1, 0.5
 RUNS = 2  # each on a freshly built demo school; the best counts
-PG_URL = os.environ.get("ZHURNAL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @contextmanager
@@ -62,36 +58,10 @@ def _sqlite_store() -> Iterator[Store]:
             store.dispose()
 
 
-def _pg_admin_url() -> Any:
-    return make_url(PG_URL).set(drivername="postgresql+psycopg")
 
 
-def _pg_answers() -> bool:
-    try:
-        engine = create_engine(_pg_admin_url(), connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
 
 
-@contextmanager
-def _pg_store() -> Iterator[Store]:
-    admin_url = _pg_admin_url()
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"zhurnal_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(admin_url.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield store
-    finally:
-        store.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _issue_and_letters(store: Store, folder: Path) -> tuple[float, dict[str, float], int, int]:
@@ -165,8 +135,8 @@ def bench_password_check() -> list[Result]:
 
 def run() -> list[Result]:
     results = [bench_codes("SQLite", _sqlite_store)]
-    if _pg_answers():
-        results.append(bench_codes("PostgreSQL", _pg_store))
+    if pg_answers():
+        results.append(bench_codes("PostgreSQL", pg_store))
     else:
         results.append(skipped("(a) codes + PDF letters, whole demo school, PostgreSQL",
                                f"no PostgreSQL answers at {make_url(PG_URL).render_as_string(hide_password=True)}"))

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -34,8 +33,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from common import Result, cpu_baseline, skipped  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from common import PG_URL, Result, cpu_baseline, pg_answers, pg_store, skipped  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from zhurnal.core.demo import names  # noqa: E402
@@ -59,7 +57,6 @@ BULK_RATIO_TARGET = 3.0
 CPU_REF_S = 0.091
 SQLITE_COPY_REF_S_PER_KROW = 0.0063
 PG_COPY_REF_S_PER_KROW = 0.0356
-PG_URL = os.environ.get("ZHURNAL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 # ---- raw copies: the same rows through the bare driver --------------------------------------------------
@@ -145,44 +142,17 @@ def bench_one_school_sqlite() -> Result:
                               SQLITE_COPY_REF_S_PER_KROW)
 
 
-def _pg_admin_url() -> Any:
-    return make_url(PG_URL).set(drivername="postgresql+psycopg")
 
 
-def _pg_answers() -> bool:
-    try:
-        engine = create_engine(_pg_admin_url(), connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
 
 
-@contextmanager
-def _pg_store() -> Iterator[Store]:
-    """A throwaway database on the ZHURNAL_BENCH_PG server, dropped afterwards."""
-    admin_url = _pg_admin_url()
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"zhurnal_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(admin_url.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield store
-    finally:
-        store.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def bench_one_school_pg() -> Result:
     name = "(a) demo: one school, PostgreSQL (build ÷ raw copy)"
-    if not _pg_answers():
+    if not pg_answers():
         return skipped(name, f"no PostgreSQL answers at {make_url(PG_URL).render_as_string(hide_password=True)}")
-    build_s, copy_s, rows = _one_school(_pg_store)
+    build_s, copy_s, rows = _one_school(pg_store)
     return _one_school_result(name, build_s, copy_s, rows, PG_COPY_REF_S_PER_KROW)
 
 
@@ -347,7 +317,7 @@ def run() -> list[Result]:
 def _calibrate() -> None:
     """Print this machine's baselines (the references at the top of this file)."""
     print(f"CPU_REF_S = {cpu_baseline():.3f}")
-    for label, factory, answers in (("SQLITE", _sqlite_store, True), ("PG", _pg_store, _pg_answers())):
+    for label, factory, answers in (("SQLITE", _sqlite_store, True), ("PG", pg_store, pg_answers())):
         if not answers:
             continue
         build_s, copy_s, rows = _one_school(factory)

@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from common import Result, cpu_baseline, skipped  # noqa: E402
+from common import Result, cpu_baseline, pg_answers, pg_store, skipped  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from zhurnal.core.demo import names  # noqa: E402
@@ -140,12 +140,11 @@ def bench_import_sqlite() -> Result:
 
 
 def bench_import_pg() -> Result:
-    import bench_demo  # the PostgreSQL helpers of the demo benchmark
 
     label = "PostgreSQL"
-    if not bench_demo._pg_answers():
+    if not pg_answers():
         return skipped(f"(d) import: {ROWS:,}-row school file, {label}", "no PostgreSQL server answers")
-    return _result(label, bench_demo._pg_store, school_file())
+    return _result(label, pg_store, school_file())
 
 
 def run() -> list[Result]:

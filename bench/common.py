@@ -7,9 +7,13 @@ The machine is shared and noisy, so a target is a RATIO against a baseline measu
 from __future__ import annotations
 
 import hashlib
+import os
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,51 @@ def _cpu_work() -> int:
 def cpu_baseline(repeat: int = 5) -> float:
     """Seconds of the fixed CPU workload on this machine now (best of `repeat`)."""
     return best_time(_cpu_work, repeat)
+
+
+# ------------------------------------------------------------------------------------------ PostgreSQL
+
+PG_URL = os.environ.get("ZHURNAL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pg_admin_url() -> Any:
+    """The benchmark server's URL (ZHURNAL_BENCH_PG) with the psycopg driver."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(PG_URL).set(drivername="postgresql+psycopg")
+
+
+def pg_answers() -> bool:
+    """True when the benchmark PostgreSQL server accepts a connection (else its runs are skipped)."""
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(pg_admin_url(), connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@contextmanager
+def pg_store() -> Iterator[Any]:
+    """A throwaway database on the benchmark server, as a zhurnal Store; dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    from zhurnal.core.store import Store
+
+    admin_url = pg_admin_url()
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"zhurnal_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    store = Store(admin_url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield store
+    finally:
+        store.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
