@@ -82,3 +82,15 @@ def test_disabled_account_is_refused(auth):
         s.commit()
     with pytest.raises(AuthenticationFailed, match="отключена"):
         auth.login(ADMIN_LOGIN, ADMIN_PASSWORD)
+
+
+def test_an_unknown_login_slows_down_like_a_known_one(auth):
+    for _ in range(3):
+        with pytest.raises(AuthenticationFailed):
+            auth.login(ADMIN_LOGIN, "not the password at all")
+    known = list(auth.delays)
+    auth.delays.clear()
+    for _ in range(3):
+        with pytest.raises(AuthenticationFailed):
+            auth.login("nobody-here", "not the password at all")
+    assert auth.delays == known == [growing_delay(n) for n in (1, 2, 3)]

@@ -7,6 +7,7 @@ count towards the lock, so no extra state can drift out of step with what was lo
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from zhurnal.core.models import AuditRecord, RoleGrant, School, User, utcnow
 from zhurnal.core.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from zhurnal.core.permissions import Actor
 from zhurnal.core.store import Store
+from zhurnal.core.validation import fold
 
 LOCK_AFTER_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -62,6 +64,23 @@ def recent_failures(session: Session, user_id: int) -> int:
         AuditRecord.object_id == user_id, AuditRecord.object_type == "user",
         AuditRecord.action.in_(FAILURE_ACTIONS), AuditRecord.outcome == "failed",
         AuditRecord.seq > reset, AuditRecord.at >= since)) or 0
+
+
+def unknown_login_bucket(login: str) -> str:
+    """One of 256 buckets for a login that matches no account.
+
+    Failures of unknown logins are counted per bucket so that they slow down exactly like a known account's
+    (same message, same time). Two hex digits of a hash keep the typed text unrecoverable: a password typed
+    into the login field shares its bucket with 1/256 of every possible string.
+    """
+    return hashlib.sha256(fold(login).encode("utf-8")).hexdigest()[:2]
+
+
+def recent_unknown_failures(session: Session, bucket: str) -> int:
+    """Failed logins of unknown logins in this bucket within the window."""
+    return session.scalar(select(func.count()).select_from(AuditRecord).where(
+        AuditRecord.action == "auth.login", AuditRecord.outcome == "failed", AuditRecord.user_id.is_(None),
+        AuditRecord.detail == f"unknown login #{bucket}", AuditRecord.at >= utcnow() - FAILURE_WINDOW)) or 0
 
 
 def growing_delay(failures: int) -> float:
@@ -109,9 +128,12 @@ class AuthService:
             user = find_user(session, login)
         if user is None:
             verify_password(dummy_hash(), password)
-            # The typed login is not kept: people type passwords into the login field.
-            self._record(None, "", "auth.login", "failed", "unknown login")
-            self.sleep(growing_delay(1))
+            # The typed login is not kept (people type passwords into the login field), only its bucket.
+            bucket = unknown_login_bucket(login)
+            self._record(None, "", "auth.login", "failed", f"unknown login #{bucket}")
+            with self.store.session(write=False) as session:
+                failures = recent_unknown_failures(session, bucket)
+            self.sleep(growing_delay(failures))
             raise AuthenticationFailed(WRONG_CREDENTIALS)
         login = user.login  # as stored: the typed spelling may differ in case
         now = utcnow()
