@@ -70,6 +70,22 @@ class _PgServer:
         return self.url.set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests never read or write the real data and config folders (backups, config.toml) of the machine."""
+    saved = {name: os.environ.get(name) for name in ("ZHURNAL_DATA_DIR", "ZHURNAL_CONFIG_DIR", "ZHURNAL_DB")}
+    folder = tmp_path_factory.mktemp("zhurnal-data")
+    os.environ["ZHURNAL_DATA_DIR"] = str(folder)
+    os.environ.pop("ZHURNAL_CONFIG_DIR", None)
+    os.environ.pop("ZHURNAL_DB", None)
+    yield folder
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[_PgServer]:
     if not PG_URL:

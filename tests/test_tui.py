@@ -561,3 +561,23 @@ def test_idle_console_locks_and_only_the_password_unlocks(demo, actor):
         outcomes = list(session.scalars(select(AuditRecord.outcome).where(AuditRecord.action == "auth.reauth")
                                         .order_by(AuditRecord.seq)))
     assert outcomes == ["failed", "ok"]
+
+
+def test_dashboard_shows_the_last_verified_backup(demo, actor, tmp_path: Path, monkeypatch):
+    from zhurnal.core.backup.age import X25519Identity
+    from zhurnal.core.backup.service import BackupService, backup_dir
+
+    monkeypatch.setenv("ZHURNAL_DATA_DIR", str(tmp_path / "data"))
+    identity = X25519Identity.generate()
+    backups = BackupService(demo)
+    path = backups.create(actor, recipients=[identity.recipient()]).path
+    assert path.parent == backup_dir()
+    assert backups.verify(actor, path, [identity]).ok
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        text = screen_text(app)
+        assert "резервная копия: 0 ч назад" in text  # just made; older than two days would be a warning
+        assert path.name in text
+
+    drive(app, scenario)

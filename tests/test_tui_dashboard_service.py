@@ -90,3 +90,29 @@ def test_permissions(store, admin):
     nobody = Actor(None, "parent", admin.school_id, frozenset({"parent"}))
     with pytest.raises(PermissionDenied):
         DashboardService(store).attention(nobody)
+
+
+def test_last_verified_backup_reads_the_folder(store, admin, tmp_path):
+    from zhurnal.core.backup.age import X25519Identity
+    from zhurnal.core.backup.service import BackupService
+
+    folder, identity = tmp_path / "backups", X25519Identity.generate()
+    backups, service = BackupService(store, folder=folder), DashboardService(store)
+    assert service.last_verified_backup(admin, folder=folder).backups == 0  # no folder yet
+    first = backups.create(admin, recipients=[identity.recipient()]).path
+    unverified = service.last_verified_backup(admin, folder=folder)
+    assert unverified.backups == 1 and unverified.verified is None  # an unverified copy does not count
+    assert backups.verify(admin, first, [identity]).ok
+    backups.create(admin, recipients=[identity.recipient()])  # newer (or the same second), never verified
+    state = service.last_verified_backup(admin, folder=folder)
+    assert state.backups == 2 and state.verified is not None
+    last = state.verified
+    assert last.name == first.name and last.created.tzinfo is not None
+    later = service.last_verified_backup(admin, folder=folder, now=last.created + timedelta(hours=3, minutes=5))
+    assert later.verified is not None and later.verified.hours == 3 and later.verified.days == 0
+
+
+def test_last_verified_backup_needs_backup_create(store, admin, tmp_path):
+    teacher = Actor(admin.user_id, "teacher", admin.school_id, frozenset({"teacher"}))
+    with pytest.raises(PermissionDenied):
+        DashboardService(store).last_verified_backup(teacher, folder=tmp_path)

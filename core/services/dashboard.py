@@ -1,16 +1,19 @@
 """What the administrator's dashboard asks about that no other service answers: the things that need attention
 (classes without a class teacher, students left without a class, accounts never activated) and the state of
-the audit chain. Read-only; counts and class names only, no personal data.
+the audit chain, and the last verified backup in the backup folder. Read-only; counts, class names and file
+names only, no personal data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import and_, exists, func, not_, or_, select
 
 from zhurnal.core.audit import verify_chain
+from zhurnal.core.backup.service import backup_dir, list_backups
 from zhurnal.core.models import AcademicYear, Enrolment, Guardianship, Person, SchoolClass, StaffPosition, User
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import letter_order
@@ -35,6 +38,32 @@ class AuditChainState:
     records: int
     ok: bool
     problem: str | None
+
+
+@dataclass(frozen=True)
+class VerifiedBackup:
+    """The newest backup file whose `.verified` sidecar says it verified OK (and still matches the file)."""
+
+    name: str
+    created: datetime  # UTC, from the file name
+    verified_at: datetime
+    age: timedelta  # since `created`
+
+    @property
+    def days(self) -> int:
+        return self.age.days
+
+    @property
+    def hours(self) -> int:
+        return int(self.age.total_seconds() // 3600)
+
+
+@dataclass(frozen=True)
+class BackupState:
+    """The backup folder as the dashboard sees it: how many complete backups, the newest verified one."""
+
+    backups: int
+    verified: VerifiedBackup | None
 
 
 class DashboardService(Service):
@@ -85,3 +114,16 @@ class DashboardService(Service):
         report = verify_chain(uow.session)
         return AuditChainState(report.count, report.ok, report.problem)
 
+
+    @service("backup.create", write=False)
+    def last_verified_backup(self, uow: UnitOfWork, folder: Path | None = None,
+                             now: datetime | None = None) -> BackupState:
+        """The newest backup in `folder` (the default backup folder) verified OK, with its age at `now`.
+        Reads the folder and the sidecars only: nothing is decrypted, the database is not touched."""
+        backups = list_backups(folder or backup_dir())  # newest first
+        found = next((b for b in backups if b.state == "verified"), None)
+        if found is None or found.verification is None:
+            return BackupState(len(backups), None)
+        age = max((now or datetime.now(UTC)) - found.created, timedelta(0))
+        return BackupState(len(backups), VerifiedBackup(found.name, found.created,
+                                                        found.verification.verified_at, age))

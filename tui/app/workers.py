@@ -13,7 +13,7 @@ from decimal import Decimal
 from zhurnal.core.errors import NotFound
 from zhurnal.core.services.accounts import AuthService, SignedIn
 from zhurnal.core.services.classes import ClassRow, ClassService, RosterRow
-from zhurnal.core.services.dashboard import Attention, AuditChainState, DashboardService
+from zhurnal.core.services.dashboard import Attention, AuditChainState, BackupState, DashboardService
 from zhurnal.core.services.enrolments import EnrolmentService, EnrolmentView
 from zhurnal.core.services.guardianship import GuardianshipService, GuardianshipView
 from zhurnal.core.services.orders import OrderService, OrderView
@@ -33,6 +33,7 @@ class DashboardData:
     next_term: TermView | None  # the next term to start after the day, when not inside one
     stats: Stats | None
     attention: Attention | None
+    backup: BackupState | None = None  # None: the actor may not see backups (no backup.create)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def load_dashboard(ctx: Context) -> DashboardData:
                 next_term = next((x for x in sorted(terms, key=lambda x: x.start) if x.start > day), None)
     stats = StatsService(ctx.store).counts(actor, on=day) if ctx.can("stats.read") else None
     attention = DashboardService(ctx.store).attention(actor, on=day) if ctx.can("stats.read") else None
-    return DashboardData(school, year, term, next_term, stats, attention)
+    backup = DashboardService(ctx.store).last_verified_backup(actor) if ctx.can("backup.create") else None
+    return DashboardData(school, year, term, next_term, stats, attention, backup)
 
 
 def check_audit_chain(ctx: Context) -> AuditChainState | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -28,6 +29,7 @@ from zhurnal.tui.i18n import t
 WARN = "bold yellow"
 BAD = "bold red"
 OK = "green"
+BACKUP_STALE = timedelta(days=2)  # an older last verified backup is a warning
 
 
 class DashboardScreen(AppScreen):
@@ -155,8 +157,7 @@ class DashboardScreen(AppScreen):
             rows.add_row("•", self.item(t("dashboard.no_class"), attention.students_without_class))
             rows.add_row("•", self.item(t("dashboard.unplaced"), attention.persons_unplaced))
             rows.add_row("•", self.item(t("dashboard.never_activated"), attention.accounts_never_activated))
-        # The backup module has not landed yet: nothing records a verified backup.
-        rows.add_row("•", Text.assemble(t("dashboard.backup") + ": ", (t("dashboard.no_data"), WARN)))
+        rows.add_row("•", self.backup_line(data))
         rows.add_row("•", self.audit_line())
         widget.update(rows)
 
@@ -165,6 +166,24 @@ class DashboardScreen(AppScreen):
         if not count:
             return Text.assemble(label + ": ", (t("dashboard.none"), OK))
         return Text.assemble(label + ": ", (str(count), WARN), f" ({names})" if names else "")
+
+    def backup_line(self, data: DashboardData | None) -> Text:
+        label = t("dashboard.backup") + ": "
+        if data is None:
+            return Text.assemble(label, (t("dashboard.loading"), "italic"))
+        state = data.backup
+        if state is None:
+            return Text.assemble(label, t("dashboard.no_access"))
+        last = state.verified
+        if last is None:  # backups but none verified OK, or none at all
+            empty = t("dashboard.backup.none_verified") if state.backups else t("dashboard.no_data")
+            return Text.assemble(label, (empty, WARN))
+        if last.days >= 1:
+            ago = t("dashboard.backup.days_ago", days=last.days)
+        else:
+            ago = t("dashboard.backup.hours_ago", hours=last.hours)
+        stale = last.age > BACKUP_STALE
+        return Text.assemble(label, (ago, WARN if stale else OK), f" ({last.name})")
 
     def audit_line(self) -> Text:
         label = t("dashboard.audit") + ": "
