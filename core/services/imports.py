@@ -49,7 +49,8 @@ from zhurnal.core.models import (
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import LATIN_LOOKALIKES, active_on
 from zhurnal.core.services.guardianship import RELATIONS
-from zhurnal.core.services.persons import PERSON_FIELDS, PersonInput, clean_person, name_key
+from zhurnal.core.services.persons import PERSON_FIELDS, PersonInput, PersonView, clean_person, name_key
+from zhurnal.core.services.persons import view as person_view
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import Problem, clean_text, errors, fold, format_date
 
@@ -1038,32 +1039,15 @@ class GuardianExport:
 
 
 @dataclass(frozen=True)
-class PersonExport:
-    """The personal data columns of every export."""
-
-    id: int
-    last_name: str
-    first_name: str
-    middle_name: str | None
-    birth_date: date | None
-    sex: str | None
-    snils: str | None  # formatted XXX-XXX-XXX YY
-    phone: str | None
-    email: str | None
-    address: str | None
-    external_id: str | None
-
-
-@dataclass(frozen=True)
 class StudentExport:
-    person: PersonExport
+    person: PersonView
     class_name: str
     guardians: tuple[GuardianExport, ...]
 
 
 @dataclass(frozen=True)
 class StaffExport:
-    person: PersonExport
+    person: PersonView
     position: str
     rate: Decimal
     start_date: date
@@ -1071,9 +1055,9 @@ class StaffExport:
 
 @dataclass(frozen=True)
 class ParentExport:
-    person: PersonExport
+    person: PersonView
     relation: str
-    child: PersonExport
+    child: PersonView
     child_class: str | None
 
 
@@ -1117,13 +1101,6 @@ class StructureExport:
     classes: tuple[ClassExport, ...]
 
 
-def _person_export(p: Any) -> PersonExport:
-    from zhurnal.core.validation import format_snils
-
-    return PersonExport(p.id, p.last_name, p.first_name, p.middle_name, p.birth_date, p.sex,
-                        format_snils(p.snils) if p.snils else None, p.phone, p.email, p.address, p.external_id)
-
-
 _RELATION_ORDER = {"mother": 0, "father": 1, "guardian": 2, "other": 3}
 
 
@@ -1152,7 +1129,7 @@ class ExportService(Service):
                                         .where(Guardianship.school_id == uow.school_id, _guardianship_on(day))):
             links[g.student_id].append((_RELATION_ORDER.get(g.relation, 9), g.id, GuardianExport(
                 _full(p.last_name, p.first_name, p.middle_name), p.phone, p.email, g.relation)))
-        result = [StudentExport(_person_export(p), name, tuple(x[2] for x in sorted(links.get(p.id, []),
+        result = [StudentExport(person_view(p), name, tuple(x[2] for x in sorted(links.get(p.id, []),
                                                                                     key=lambda x: x[:2])))
                   for p, name, _, _ in rows]
         uow.audit("export.students", detail=f"{purpose}; rows={len(result)}".lstrip("; "))
@@ -1166,7 +1143,7 @@ class ExportService(Service):
             select(Person, StaffPosition).join(StaffPosition, StaffPosition.person_id == Person.id)
             .where(StaffPosition.school_id == uow.school_id, active_on(StaffPosition, day))
             .order_by(Person.name_key, Person.id, StaffPosition.id)).all()
-        result = [StaffExport(_person_export(p), s.position, Decimal(s.rate), s.start_date) for p, s in rows]
+        result = [StaffExport(person_view(p), s.position, Decimal(s.rate), s.start_date) for p, s in rows]
         uow.audit("export.staff", detail=f"{purpose}; rows={len(result)}".lstrip("; "))
         return result
 
@@ -1183,7 +1160,7 @@ class ExportService(Service):
         classes = dict(uow.session.execute(
             select(Enrolment.person_id, SchoolClass.name).join(SchoolClass, SchoolClass.id == Enrolment.class_id)
             .where(Enrolment.school_id == uow.school_id, active_on(Enrolment, day))).all())
-        result = [ParentExport(_person_export(p), relation, _person_export(c), classes.get(c.id))
+        result = [ParentExport(person_view(p), relation, person_view(c), classes.get(c.id))
                   for relation, p, c in rows]
         uow.audit("export.parents", detail=f"{purpose}; rows={len(result)}".lstrip("; "))
         return result

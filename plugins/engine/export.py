@@ -9,7 +9,8 @@ from datetime import date
 from typing import Any, BinaryIO
 
 from zhurnal.core.permissions import Actor
-from zhurnal.core.services.imports import ExportService, ParentExport, PersonExport, StaffExport, StudentExport
+from zhurnal.core.services.imports import ExportService, ParentExport, StaffExport, StudentExport
+from zhurnal.core.services.persons import PersonView
 from zhurnal.core.store import Store
 from zhurnal.plugins.builtin.russian_layout import LAYOUTS, RELATION_EXPORT, SEX_EXPORT
 from zhurnal.plugins.engine.formats import Cell, ExportTable, FormatError, WriteOptions, neutralise
@@ -31,14 +32,10 @@ class ExportResult:
     rows: int
 
 
-def _person(p: PersonExport) -> dict[str, Cell]:
+def _person(p: PersonView) -> dict[str, Cell]:
     values: dict[str, Cell] = {name: getattr(p, name) for name in _PERSON_FIELDS}
     values["sex"] = SEX_EXPORT.get(p.sex or "", p.sex)
     return values
-
-
-def _full(p: PersonExport) -> str:
-    return " ".join(x for x in (p.last_name, p.first_name, p.middle_name) if x)
 
 
 def _student(row: StudentExport) -> dict[str, Cell]:
@@ -57,7 +54,7 @@ def _staff(row: StaffExport) -> dict[str, Cell]:
 
 def _parent(row: ParentExport) -> dict[str, Cell]:
     return {**_person(row.person), "relation": RELATION_EXPORT.get(row.relation, row.relation),
-            "child_name": _full(row.child), "child_birth_date": row.child.birth_date, "child_snils": row.child.snils,
+            "child_name": row.child.full_name, "child_birth_date": row.child.birth_date, "child_snils": row.child.snils,
             "child_class": row.child_class}
 
 
