@@ -443,8 +443,8 @@ def test_the_palette_lists_what_the_screen_can_do(demo, actor):
 
 
 def test_a_key_remapped_in_the_config_file_works(demo, actor, tmp_path: Path, monkeypatch):
-    (tmp_path / "config.toml").write_text('[keymap]\n"nav.students" = "f9"\n"app.help" = ["f12"]\n'
-                                          '"no.such" = "f11"\n', "utf-8")
+    (tmp_path / "config.toml").write_text('[keymap]\n"nav.students" = "f9"\n"app.help" = ["f11"]\n'
+                                          '"no.such" = "f7"\n', "utf-8")
     monkeypatch.setenv("ZHURNAL_CONFIG_DIR", str(tmp_path))
     app = create_app(demo, actor=actor, today=TODAY)  # reads the config file
 
@@ -456,7 +456,7 @@ def test_a_key_remapped_in_the_config_file_works(demo, actor, tmp_path: Path, mo
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, PeopleScreen)
-        await pilot.press("f12")
+        await pilot.press("f11")
         assert isinstance(app.screen, HelpScreen)
         assert any("no.such" in warning for warning in app.startup_warnings)
 
@@ -581,3 +581,31 @@ def test_dashboard_shows_the_last_verified_backup(demo, actor, tmp_path: Path, m
         assert path.name in text
 
     drive(app, scenario)
+
+
+def test_the_sections_menu_lists_what_the_user_may_open(demo, actor):
+    from textual.widgets import OptionList
+
+    from zhurnal.tui.app.screens.menu import MenuScreen, menu_entries
+
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await pilot.press("f12")
+        await settle(pilot)
+        assert isinstance(app.screen, MenuScreen)
+        options = app.screen.query_one("#sections", OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert ids[:3] == ["student", "staff", "parent"] and "classes" in ids
+        await pilot.press(*["down"] * ids.index("classes"), "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClassesScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+    drive(app, scenario)
+    # A student holds none of the sections' actions; an auditor reads people and the structure but no orders.
+    assert menu_entries(lambda action: action == "diary.read") == []
+    auditor = Actor(1, "a", 1, frozenset({"auditor"}))
+    assert [target for target, _ in menu_entries(lambda action: action in auditor.actions)] == [
+        "student", "staff", "parent", "classes", "orders"]

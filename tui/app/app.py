@@ -6,6 +6,7 @@ thread workers (tui/app/workers.py) and update themselves from the messages thos
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -24,7 +25,7 @@ from zhurnal.tui.app.commands import ScreenCommands
 from zhurnal.tui.app.context import Context
 from zhurnal.tui.app.keys import bind, screen_keys
 from zhurnal.tui.app.labels import KINDS
-from zhurnal.tui.app.navigation import nav_bindings
+from zhurnal.tui.app.navigation import SECTIONS, nav_bindings
 from zhurnal.tui.i18n import choose, set_language, t
 
 IDLE_LOCK_MINUTES = 15
@@ -116,19 +117,19 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             from zhurnal.tui.app.screens.dashboard import DashboardScreen
 
             return DashboardScreen()
-        if target == "classes":
-            from zhurnal.tui.app.screens.classes import ClassesScreen
+        if target == "menu":
+            from zhurnal.tui.app.screens.menu import MenuScreen
 
-            return ClassesScreen()
-        if target == "orders":
-            from zhurnal.tui.app.screens.orders import OrdersScreen
-
-            return OrdersScreen()
+            return MenuScreen()
         if target in KINDS:
             from zhurnal.tui.app.screens.people import PeopleScreen
 
             return PeopleScreen(target)
-        raise ValueError(f"unknown screen {target!r}")
+        section = SECTIONS.get(target)
+        if section is None:
+            raise ValueError(f"unknown screen {target!r}")
+        screen_class = getattr(importlib.import_module(section.module), section.cls)
+        return cast("Screen[Any]", screen_class())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.locked:

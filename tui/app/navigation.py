@@ -1,10 +1,37 @@
-"""The keys that open the main screens, the same on every screen after login."""
+"""The keys that open the main screens, and the registry of every section the app has.
+
+F-keys reach the daily screens; every section (including those without a key of their own) is listed in
+the sections menu (F12) and opens with `App.action_open(target)`. A section names the module and class of
+its screen, imported only when opened so the app starts fast, and the action an actor needs to see it.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual.binding import Binding
 
 from zhurnal.tui.app.keys import bind
+
+
+@dataclass(frozen=True)
+class Section:
+    """One main screen: where its class lives, its title in the catalogue, who may open it."""
+
+    module: str
+    cls: str
+    title_key: str
+    action: str | None = None  # the permission an actor needs; None: every signed-in user
+
+
+_SCREENS = "zhurnal.tui.app.screens."
+
+# target -> section, in the order the sections menu lists them. The people lists (student, staff, parent)
+# are one screen class with the kind as argument; the app builds them itself.
+SECTIONS: dict[str, Section] = {
+    "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
+    "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
+}
 
 # binding id -> (key, target of App.action_open)
 NAV: dict[str, tuple[str, str]] = {
@@ -14,11 +41,13 @@ NAV: dict[str, tuple[str, str]] = {
     "nav.parents": ("f5", "parent"),
     "nav.classes": ("f6", "classes"),
     "nav.orders": ("f8", "orders"),  # f7 is the class filter of the students list
+    "nav.menu": ("f12", "menu"),
 }
 
-# Keys the dashboard's footer leaves out: 80 columns hold five screens besides help and quit. They are in the
+# Keys the dashboard's footer leaves out: 80 columns hold four screens and the
+# sections menu besides help and quit. They are in the
 # help window (F1) and the palette like every other key.
-NOT_IN_FOOTER = frozenset({"nav.orders"})
+NOT_IN_FOOTER = frozenset({"nav.orders", "nav.parents"})
 
 
 def nav_bindings(*, show: bool) -> list[Binding]:
