@@ -87,6 +87,17 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         self.ctx.actor = signed.actor
         self.switch_screen(self.make_screen("dashboard"))
 
+    def signed_out(self, message: str) -> None:
+        """Back to the login screen with nobody signed in, saying why: after a restore replaced the database
+        under the app, the account, its roles and every screen's data are read again from the restored one."""
+        from zhurnal.tui.app.screens.login import LoginScreen
+
+        self.ctx.actor = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(LoginScreen())
+        self.notify(message, timeout=30)
+
     # ---------------------------------------------------------------------------------------- idle lock
 
     async def on_event(self, event: events.Event) -> None:
@@ -191,15 +202,18 @@ def clean_keymap(keymap: Mapping[str, object]) -> tuple[dict[str, str], list[str
 
 def binding_owners() -> list[type[Any]]:
     """Every class of the app that declares bindings (for the keymap check, the docs test and the help)."""
+    from zhurnal.tui.app.screens.backups import BackupsScreen
     from zhurnal.tui.app.screens.card import PersonCardScreen
     from zhurnal.tui.app.screens.classes import ClassesScreen
     from zhurnal.tui.app.screens.confirm import ConfirmScreen
     from zhurnal.tui.app.screens.dashboard import DashboardScreen
     from zhurnal.tui.app.screens.help import HelpScreen
     from zhurnal.tui.app.screens.login import LoginScreen
+    from zhurnal.tui.app.screens.menu import MenuScreen
     from zhurnal.tui.app.screens.movement import MovementScreen
     from zhurnal.tui.app.screens.order_form import OrderFormScreen
     from zhurnal.tui.app.screens.orders import OrdersScreen
+    from zhurnal.tui.app.screens.password import PasswordScreen
     from zhurnal.tui.app.screens.people import PeopleScreen
     from zhurnal.tui.app.screens.person_form import PersonFormScreen
     from zhurnal.tui.app.widgets.people_list import PeopleList
@@ -207,7 +221,7 @@ def binding_owners() -> list[type[Any]]:
 
     return [ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
             HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen,
-            PersonPicker]
+            PersonPicker, MenuScreen, BackupsScreen, PasswordScreen]
 
 
 def known_binding_ids() -> set[str]:
