@@ -31,6 +31,7 @@ _SCREENS = "zhurnal.tui.app.screens."
 SECTIONS: dict[str, Section] = {
     "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
     "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
+    "backups": Section(_SCREENS + "backups", "BackupsScreen", "backups.title", "backup.create"),
 }
 
 # binding id -> (key, target of App.action_open)
