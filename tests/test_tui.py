@@ -585,8 +585,10 @@ def test_the_sections_menu_lists_what_the_user_may_open(demo, actor):
         assert isinstance(app.screen, DashboardScreen)
 
     drive(app, scenario)
-    # A student holds none of the sections' actions; an auditor reads people and the structure but no orders.
-    assert menu_entries(lambda action: action == "diary.read") == []
+    # A student holds none of the sections' actions but their own password; an auditor reads people, the
+    # structure and the audit trail but manages no accounts.
+    student = Actor(1, "s", 1, frozenset({"student"}))
+    assert [target for target, _ in menu_entries(lambda action: action in student.actions)] == ["password"]
     auditor = Actor(1, "a", 1, frozenset({"auditor"}))
     assert [target for target, _ in menu_entries(lambda action: action in auditor.actions)] == [
-        "student", "staff", "parent", "classes", "orders"]
+        "student", "staff", "parent", "classes", "orders", "audit", "password"]
