@@ -341,3 +341,72 @@ def test_audit_log_filters_narrow_the_list_and_pages_load(demo, actor):
         assert app.screen is screen
 
     drive(app, scenario)
+
+
+def test_a_login_code_letter_asks_for_the_password_and_lands_in_the_export_folder(demo, actor):
+    from zhurnal.tui.app.admin_calls import export_dir
+    from zhurnal.tui.app.screens.password_prompt import PasswordPromptScreen
+
+    user_id, login = some_account(demo, actor)
+    before = set(export_dir().glob(f"letter-{login}-*.pdf")) if export_dir().exists() else set()
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_account(pilot, login)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert isinstance(app.screen, PasswordPromptScreen)
+        await pilot.press(*"not my password", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+        assert not set(export_dir().glob(f"letter-{login}-*.pdf")) - before  # refused: nothing written
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        await pilot.press(*ADMIN_PASSWORD, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+
+    drive(app, scenario)
+    written = set(export_dir().glob(f"letter-{login}-*.pdf")) - before
+    assert len(written) == 1
+    letter = written.pop()
+    assert letter.read_bytes().startswith(b"%PDF") and letter.stat().st_mode & 0o077 == 0
+    with demo.session(write=False) as s:
+        issued = s.scalars(select(AuditRecord.action).where(AuditRecord.object_id == user_id,
+                                                             AuditRecord.action == "code.issue")).all()
+        exported = s.scalars(select(AuditRecord.detail).where(AuditRecord.action == "letters.export")).all()
+    assert len(issued) == 1 and exported[-1] == "format=pdf count=1 kind=staff"
+
+
+def test_disable_asks_first_and_enable_restores(demo, actor):
+    user_id, login = some_account(demo, actor)
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        account = await open_account(pilot, login)
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")  # No
+        await settle(pilot)
+        assert account.detail is not None and account.detail.active
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert account.detail is not None and not account.detail.active
+        assert "отключена" in screen_text(app)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert account.detail is not None and account.detail.active
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+
+    drive(app, scenario)
+    assert UserService(demo).show(actor, user_id).active

@@ -57,7 +57,7 @@ class AccountFormScreen(AppScreen):
                 yield Field(t("account_form.roles"),
                             SelectionList[str](*[(f"{titles.get(r, r)} ({r})", r) for r in offered],
                                                id="account-roles", compact=True), "roles")
-                yield Field(t("account_form.confirm", login=self.ctx.signed_in().login),
+                yield Field(t("account_form.confirm"),
                             Input(id="account-confirm", password=True, compact=True), "confirmed_password")
             yield Static("", id="account-message")
         yield KeyFooter()

@@ -57,7 +57,7 @@ class RolesScreen(AppScreen):
                                      id="roles-list", compact=True)
             if others:
                 yield Static(t("roles.others", roles=", ".join(others)), id="roles-others")
-            yield Field(t("roles.password", login=self.ctx.signed_in().login),
+            yield Field(t("roles.password"),
                         Input(id="roles-password", password=True, compact=True), PASSWORD_FIELD)
             yield Static("", id="roles-message")
         yield KeyFooter()
