@@ -410,3 +410,34 @@ def test_disable_asks_first_and_enable_restores(demo, actor):
 
     drive(app, scenario)
     assert UserService(demo).show(actor, user_id).active
+
+
+def test_the_audit_person_filter_finds_a_person_by_name(demo, actor):
+    from zhurnal.core.services.audit_log import AuditFilter, AuditLogService
+    from zhurnal.tui.app.screens.pick_person import PickPersonScreen
+
+    with demo.session(write=False) as s:
+        person_id, full = s.execute(
+            select(AuditRecord.person_id, Person.last_name + " " + Person.first_name + " " + Person.middle_name)
+            .join(Person, Person.id == AuditRecord.person_id).where(Person.middle_name.is_not(None))
+            .order_by(AuditRecord.seq.desc()).limit(1)).one()
+    expected = len(AuditLogService(demo).list(actor, AuditFilter(person_id=person_id), limit=50).rows)
+    app = make_app(demo, actor, lang="en")
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        app.action_open("audit")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditScreen) and "Audit log" in screen_text(app)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, PickPersonScreen)
+        await pilot.press(*full)
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#audit-person", Input).value == str(person_id)
+        assert screen.query_one("#audit-table", DataTable).row_count == expected >= 1
+
+    drive(app, scenario)
