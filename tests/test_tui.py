@@ -192,25 +192,6 @@ def test_login_wrong_then_right_password(demo):
     drive(app, scenario)
 
 
-def test_a_temporary_password_is_not_let_in(demo, actor):
-    from zhurnal.core.models import User
-
-    with demo.session() as session:
-        user = session.scalar(select(User).where(User.login == ADMIN_LOGIN))
-        assert user is not None
-        user.must_change_password = True
-        session.commit()
-    app = make_app(demo)
-
-    async def scenario(pilot: Pilot[None]) -> None:
-        await pilot.press(*ADMIN_LOGIN, "enter", *ADMIN_PASSWORD, "enter")
-        await settle(pilot)
-        assert isinstance(app.screen, LoginScreen) and app.ctx.actor is None
-        assert "user password" in str(app.screen.query_one("#login-message", Static).content)
-
-    drive(app, scenario)
-
-
 def test_no_screen_opens_before_login(demo):
     app = make_app(demo)
 
@@ -604,8 +585,10 @@ def test_the_sections_menu_lists_what_the_user_may_open(demo, actor):
         assert isinstance(app.screen, DashboardScreen)
 
     drive(app, scenario)
-    # A student holds none of the sections' actions; an auditor reads people and the structure but no orders.
-    assert menu_entries(lambda action: action == "diary.read") == []
+    # A student holds none of the sections' actions but their own password; an auditor reads people, the
+    # structure and the audit trail but manages no accounts.
+    student = Actor(1, "s", 1, frozenset({"student"}))
+    assert [target for target, _ in menu_entries(lambda action: action in student.actions)] == ["password"]
     auditor = Actor(1, "a", 1, frozenset({"auditor"}))
     assert [target for target, _ in menu_entries(lambda action: action in auditor.actions)] == [
-        "student", "staff", "parent", "classes", "orders"]
+        "student", "staff", "parent", "classes", "orders", "audit", "password"]

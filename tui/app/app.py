@@ -80,9 +80,12 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         """The login screen's success: replace it with the dashboard.
 
         A temporary password (an administrator's reset) lets no one in until it is changed, as on the command
-        line; the login screen says how (the console has no password form yet).
+        line: the password form takes the login screen's place and calls this again once it is changed.
         """
         if signed.must_change_password:
+            from zhurnal.tui.app.screens.password import PasswordScreen
+
+            self.switch_screen(PasswordScreen(signed))
             return
         self.ctx.actor = signed.actor
         self.switch_screen(self.make_screen("dashboard"))
@@ -221,7 +224,7 @@ def binding_owners() -> list[type[Any]]:
     owners: list[type[Any]] = [
         ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
         HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen, PersonPicker,
-        MenuScreen]
+        MenuScreen, *admin_binding_owners()]
     for section in SECTIONS.values():
         screen_class = getattr(importlib.import_module(section.module), section.cls)
         if screen_class not in owners:
@@ -230,6 +233,23 @@ def binding_owners() -> list[type[Any]]:
     for owner in list(owners):
         owners += [extra for extra in getattr(owner, "EXTRA_OWNERS", ()) if extra not in owners]
     return owners
+
+
+def admin_binding_owners() -> list[type[Any]]:
+    """The account-administration screens (users and roles, one's own password, the audit log)."""
+    from zhurnal.tui.app.screens.account import AccountScreen
+    from zhurnal.tui.app.screens.account_form import AccountFormScreen
+    from zhurnal.tui.app.screens.audit import AuditScreen
+    from zhurnal.tui.app.screens.audit_record import AuditRecordScreen
+    from zhurnal.tui.app.screens.password import PasswordScreen
+    from zhurnal.tui.app.screens.password_prompt import PasswordPromptScreen
+    from zhurnal.tui.app.screens.pick_person import PickPersonScreen
+    from zhurnal.tui.app.screens.roles import RolesScreen
+    from zhurnal.tui.app.screens.shown_once import ShownOnceScreen
+    from zhurnal.tui.app.screens.users import UsersScreen
+
+    return [UsersScreen, AccountScreen, AccountFormScreen, RolesScreen, PasswordScreen, PasswordPromptScreen,
+            ShownOnceScreen, AuditScreen, AuditRecordScreen, PickPersonScreen]
 
 
 def known_binding_ids() -> set[str]:

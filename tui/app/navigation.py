@@ -32,6 +32,9 @@ SECTIONS: dict[str, Section] = {
     "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
     "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
     "backups": Section(_SCREENS + "backups", "BackupsScreen", "backups.title", "backup.create"),
+    "users": Section(_SCREENS + "users", "UsersScreen", "users.title", "accounts.manage"),
+    "audit": Section(_SCREENS + "audit", "AuditScreen", "audit.title", "audit.read"),
+    "password": Section(_SCREENS + "password", "PasswordScreen", "password.title", "self.password"),
 }
 
 # binding id -> (key, target of App.action_open)
