@@ -177,6 +177,16 @@ class Browser:
         raise AssertionError(f"not on the screen after {timeout} s: {needles}\n--- screen ---\n{text}\n"
                              f"--- screenshot: {self.folder / 'timeout.png'}")
 
+    def wait_until(self, expression: str, timeout: float = 30) -> None:
+        """Poll a JavaScript expression in the page until it is true."""
+        deadline = time.monotonic() + timeout
+        while not self.evaluate(expression):
+            if time.monotonic() > deadline:
+                self.screenshot(self.folder / "timeout.png")
+                raise AssertionError(f"still false after {timeout} s: {expression}; screenshot: "
+                                     f"{self.folder / 'timeout.png'}")
+            time.sleep(0.1)
+
     def focus(self) -> None:
         self.evaluate("window.__zhurnalTerminal.focus()")
 

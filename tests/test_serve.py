@@ -91,7 +91,9 @@ def server(served_school: ServedSchool, tmp_path: Path) -> Iterator[str]:
     config_dir = tmp_path / "config"
     config_dir.mkdir()
     (config_dir / "config.toml").write_text(f'[serve]\nhost = "127.0.0.1"\nport = {port}\n', encoding="utf-8")
-    env = {**os.environ, "ZHURNAL_CONFIG_DIR": str(config_dir)}
+    temporary = tmp_path / "tmp"  # where the server keeps the database file for its sessions
+    temporary.mkdir()
+    env = {**os.environ, "ZHURNAL_CONFIG_DIR": str(config_dir), "TMPDIR": str(temporary)}
     out = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "zhurnal.tui.cli", "--db", served_school.url, "serve"],
                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -112,9 +114,13 @@ def server(served_school: ServedSchool, tmp_path: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise AssertionError("zhurnal serve did not answer in 30 s")
             time.sleep(0.1)
+        assert [p.name for p in temporary.iterdir()] != []
         yield address
+        process.terminate()  # systemctl stop: the server ends its sessions and removes its temporary folder
+        assert process.wait(timeout=15) == 0
+        assert list(temporary.iterdir()) == []
     finally:
-        # The server and the app processes it started for the browser share its process group.
+        # Whatever is left of the server and the app processes it started (they share its process group).
         try:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=15)
@@ -150,6 +156,8 @@ def test_a_teacher_signs_in_from_a_browser(server: str, browser: Browser, served
     screen = browser.wait_for("Сводка", "МБОУ «СОШ № 7»")
     # The terminal takes the browser's size, not a fixed 80x24.
     assert len(screen.splitlines()) > 24 and max(len(line) for line in screen.splitlines()) > 80
+    browser.press("f10")  # quitting ends this browser's session; the page offers to sign in again
+    browser.wait_until("document.body.classList.contains('-closed')")
 
 
 # ---------------------------------------------------------------------------------------- without a browser
@@ -226,4 +234,7 @@ def test_serve_refuses_bad_settings_and_an_empty_database(tmp_path: Path, fake_s
     with pytest.raises(SystemExit):
         cli.main(["serve", "--port", "0"])
     assert "нужен номер порта" in capsys.readouterr().err
+    # The server signs no one in: each browser does, at the login screen.
+    assert cli.main(["--user", "admin", "serve"]) == cli.EXIT_USAGE
+    assert "каждый браузер входит" in capsys.readouterr().err
     assert fake_serve == []

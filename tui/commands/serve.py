@@ -43,6 +43,9 @@ def cmd_serve(ctx: Context) -> int:
     from zhurnal.core import config
     from zhurnal.tui.web import ZhurnalServer, is_loopback, session_command
 
+    if ctx.args.user or ctx.args.password_stdin:
+        raise CliError("serve: --user и --password-stdin здесь не действуют — каждый браузер входит под своей "
+                       "учётной записью на экране входа")
     try:
         settings = config.serve_settings(config.load())
     except config.ConfigError as exc:
