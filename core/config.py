@@ -69,7 +69,10 @@ def load(path: Path | None = None) -> Config:
 
 DEFAULT_SERVE_HOST = "127.0.0.1"
 DEFAULT_SERVE_PORT = 8000
-SERVE_KEYS = ("host", "port", "public_url")
+# One browser session is one app process of about 80 MB; anyone who can reach the port can open one, before
+# signing in, so their number is capped.
+DEFAULT_MAX_SESSIONS = 50
+SERVE_KEYS = ("host", "port", "public_url", "max_sessions")
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class ServeSettings:
     host: str = DEFAULT_SERVE_HOST
     port: int = DEFAULT_SERVE_PORT
     public_url: str | None = None
+    max_sessions: int = DEFAULT_MAX_SESSIONS
 
 
 def serve_settings(config: Config, path: Path | None = None) -> ServeSettings:
@@ -104,7 +108,12 @@ def serve_settings(config: Config, path: Path | None = None) -> ServeSettings:
                                    or not public_url.startswith(("http://", "https://"))):
         raise ConfigError(f'{where}: [serve] public_url должен начинаться с http:// или https://, например '
                           f'"https://journal.school.local", а не {public_url!r}')
-    return ServeSettings(host=host, port=port, public_url=public_url.rstrip("/") if public_url else None)
+    max_sessions = section.get("max_sessions", DEFAULT_MAX_SESSIONS)
+    if isinstance(max_sessions, bool) or not isinstance(max_sessions, int) or max_sessions < 1:
+        raise ConfigError(f"{where}: [serve] max_sessions должен быть целым числом больше нуля, а не "
+                          f"{max_sessions!r}")
+    return ServeSettings(host=host, port=port, public_url=public_url.rstrip("/") if public_url else None,
+                         max_sessions=max_sessions)
 
 
 def _render_value(value: Any) -> str:

@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import websocket
 
 from tests.browser import Browser, chromium_binary
 from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
@@ -90,7 +91,8 @@ def server(served_school: ServedSchool, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     config_dir = tmp_path / "config"
     config_dir.mkdir()
-    (config_dir / "config.toml").write_text(f'[serve]\nhost = "127.0.0.1"\nport = {port}\n', encoding="utf-8")
+    (config_dir / "config.toml").write_text(f'[serve]\nhost = "127.0.0.1"\nport = {port}\nmax_sessions = 1\n',
+                                            encoding="utf-8")
     temporary = tmp_path / "tmp"  # where the server keeps the database file for its sessions
     temporary.mkdir()
     env = {**os.environ, "ZHURNAL_CONFIG_DIR": str(config_dir), "TMPDIR": str(temporary)}
@@ -156,6 +158,10 @@ def test_a_teacher_signs_in_from_a_browser(server: str, browser: Browser, served
     screen = browser.wait_for("Сводка", "МБОУ «СОШ № 7»")
     # The terminal takes the browser's size, not a fixed 80x24.
     assert len(screen.splitlines()) > 24 and max(len(line) for line in screen.splitlines()) > 80
+    # [serve] max_sessions = 1: while this session runs, another connection is turned away.
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(server.replace("http:", "ws:") + "ws", timeout=10, suppress_origin=True)
+    assert refused.value.status_code == 503
     browser.press("f10")  # quitting ends this browser's session; the page offers to sign in again
     browser.wait_until("document.body.classList.contains('-closed')")
 
@@ -176,6 +182,7 @@ def test_serve_settings_come_from_the_config_file(tmp_path: Path) -> None:
                           ('host = ""', "host должен быть адресом"),
                           ('host = "a b"', "host должен быть адресом"),
                           ('public_url = "journal.local"', "public_url должен начинаться с http"),
+                          ("max_sessions = 0", "max_sessions должен быть целым числом больше нуля"),
                           ("addr = 1", "неизвестные ключи addr")):
         path.write_text(f"[serve]\n{body}\n", encoding="utf-8")
         with pytest.raises(config.ConfigError, match=message) as caught:

@@ -20,6 +20,7 @@ from aiohttp import web
 from textual_serve.server import Server
 
 TEMPLATES = Path(__file__).parent / "web_templates"
+log = logging.getLogger("zhurnal.serve")
 TITLE = "Журнал"
 
 
@@ -49,10 +50,25 @@ class ZhurnalServer(Server):
     """textual-serve's server with our page, our start message and no request log (client addresses are
     personal data; the app logs sign-ins itself)."""
 
-    def __init__(self, command: str, *, host: str, port: int, public_url: str | None = None) -> None:
+    def __init__(self, command: str, *, host: str, port: int, public_url: str | None = None,
+                 max_sessions: int = 50) -> None:
         super().__init__(command, host=host, port=port, title=TITLE, public_url=public_url,
                          templates_path=TEMPLATES)
         self.configured_url = public_url
+        self.max_sessions = max_sessions
+        self.sessions = 0
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """One browser session: one app process, refused (503) past `max_sessions` running at once."""
+        if self.sessions >= self.max_sessions:
+            log.warning("zhurnal serve: открыто сеансов: %d из %d; новое подключение отклонено ([serve] "
+                        "max_sessions)", self.sessions, self.max_sessions)
+            raise web.HTTPServiceUnavailable(text="Слишком много сеансов; попробуйте позже")
+        self.sessions += 1
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self.sessions -= 1
 
     def initialize_logging(self) -> None:
         super().initialize_logging()

@@ -62,7 +62,8 @@ def cmd_serve(ctx: Context) -> int:
     try:
         db_file = write_private(folder, "database-url", store.url) if ctx.args.db else None
         command = session_command(db_file=db_file, school=ctx.args.school, lang=ctx.args.lang)
-        server = ZhurnalServer(command, host=host, port=port, public_url=public_url)
+        server = ZhurnalServer(command, host=host, port=port, public_url=public_url,
+                               max_sessions=settings.max_sessions)
         try:
             server.serve()
         except OSError as exc:
