@@ -604,8 +604,12 @@ def test_the_sections_menu_lists_what_the_user_may_open(demo, actor):
         assert isinstance(app.screen, DashboardScreen)
 
     drive(app, scenario)
-    # A student holds none of the sections' actions; an auditor reads people and the structure but no orders.
-    assert menu_entries(lambda action: action == "diary.read") == []
+    # A student opens only the diary; an auditor reads people, the structure, orders and (read-only) journals;
+    # a teacher reaches the journals through journal.write, the other action of the same section.
+    assert [target for target, _ in menu_entries(lambda action: action == "diary.read")] == ["diary"]
     auditor = Actor(1, "a", 1, frozenset({"auditor"}))
     assert [target for target, _ in menu_entries(lambda action: action in auditor.actions)] == [
-        "student", "staff", "parent", "classes", "orders"]
+        "student", "staff", "parent", "classes", "orders", "journal"]
+    teacher = Actor(1, "t", 1, frozenset({"teacher"}))
+    assert [target for target, _ in menu_entries(lambda action: action in teacher.actions)] == [
+        "classes", "journal"]

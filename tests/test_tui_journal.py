@@ -1,0 +1,204 @@
+"""The journal grid and the diary driven with Pilot at 80×24 on both engines: a teacher types marks, attendance
+and a term mark into their journal and edits a lesson; every value is read back through the core. The
+administrator reads the same journal without editing; a parent reads the child's week."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from tests import test_journal
+from tests.test_journal import TODAY, World
+from tests.test_tui import drive, screen_text, settle
+from zhurnal.core.config import Config
+from zhurnal.core.permissions import Actor
+from zhurnal.core.services.journal import JournalService, JournalView
+from zhurnal.core.services.term_marks import TermMarkService
+from zhurnal.core.store import Store
+from zhurnal.tui import i18n
+from zhurnal.tui.app import create_app
+from zhurnal.tui.app.app import ZhurnalApp
+from zhurnal.tui.app.screens.diary import DiaryScreen
+from zhurnal.tui.app.screens.journal import JournalListScreen
+from zhurnal.tui.app.screens.journal_grid import JournalGridScreen
+from zhurnal.tui.app.screens.lesson_form import LessonFormScreen
+from zhurnal.tui.app.widgets.journal_grid import JournalGrid
+
+world = test_journal.world  # the core tests' fixture: a class of three, a teacher, a parent and a student
+LESSON_DAYS = (date(2026, 11, 23), date(2026, 11, 25), date(2026, 11, 26))
+
+
+@pytest.fixture(autouse=True)
+def russian() -> Iterator[None]:
+    yield
+    i18n.set_language("ru")
+
+
+def app_for(store: Store, actor: Actor) -> ZhurnalApp:
+    return create_app(store, config=Config(), actor=actor, today=TODAY)
+
+
+def lessons(store: Store, world: World) -> list[int]:
+    journal = JournalService(store)
+    return [journal.add_lesson(world.teacher, world.assignment_id, d, 1, f"Тема {i}", today=TODAY).id
+            for i, d in enumerate(LESSON_DAYS, 1)]
+
+
+def stored(store: Store, world: World) -> JournalView:
+    return JournalService(store).open(world.teacher, world.assignment_id, today=TODAY)
+
+
+def marks_of(view: JournalView) -> dict[tuple[int, int], str]:
+    return {(m.lesson_id, m.student_id): m.value for m in view.marks}
+
+
+async def open_grid(pilot: Pilot[None]) -> JournalGrid:
+    """From the teacher's start screen (the journal list) into the first journal."""
+    app = pilot.app
+    assert isinstance(app.screen, JournalListScreen)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(app.screen, JournalGridScreen)
+    return app.screen.query_one(JournalGrid)
+
+
+def test_a_teacher_types_marks_and_attendance_into_the_grid(store, world):
+    ids = lessons(store, world)
+    a, b, c = world.students
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        grid = await open_grid(pilot)
+        # The cursor starts on the last lesson of the first student.
+        assert (grid.cursor_row, grid.cursor_col) == (0, 2)
+        text = screen_text(app)
+        assert "Андреев Пётр" in text and "Итог" in text and "ноя" in text
+        await pilot.press("5", "down", "н", "/", "а", "down", "б")  # "н/а" is complete: saved without Enter
+        await settle(pilot)
+        await pilot.press("left", "up", "up", "4", "down", "н", "down")  # "н" alone: absent
+        await settle(pilot)
+        assert "5" in screen_text(app)
+
+    drive(app, scenario)
+    view = stored(store, world)
+    assert marks_of(view) == {(ids[2], a): "5", (ids[2], b): "н/а", (ids[1], a): "4"}
+    assert view.attendance == {(ids[2], c): "sick", (ids[1], b): "absent"}
+
+
+def test_an_invalid_mark_shows_the_core_message_and_stores_nothing(store, world):
+    lessons(store, world)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        grid = await open_grid(pilot)
+        await pilot.press("3")  # a prefix of nothing else on this scale: saved at once
+        await settle(pilot)
+        await pilot.press("down", "7")  # not on the scale: sent at once, the core says what is allowed
+        await settle(pilot)
+        assert "не из шкалы школы" in screen_text(app)
+        model = grid.model
+        assert model is not None and model.state(1, 2) is not None and model.state(1, 2).error
+        assert model.cell_text(1, 2) == ""  # the cell went back to what is stored
+        await pilot.press("delete", "up", "delete")  # remove the 3 again
+        await settle(pilot)
+
+    drive(app, scenario)
+    assert stored(store, world).marks == []
+
+
+def test_lesson_topic_and_homework_from_the_grid(store, world):
+    ids = lessons(store, world)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_grid(pilot)
+        await pilot.press("up", "enter")  # the header of the last lesson
+        await settle(pilot)
+        assert isinstance(app.screen, LessonFormScreen)
+        topic = app.screen.query_one("#lesson-topic", Input)
+        topic.value = "Сложение дробей"
+        app.screen.query_one("#lesson-homework", Input).value = "№ 5, 7"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, JournalGridScreen)
+        assert "Сложение дробей" in screen_text(app)
+
+    drive(app, scenario)
+    lesson = next(le for le in stored(store, world).lessons if le.id == ids[2])
+    assert (lesson.topic, lesson.homework) == ("Сложение дробей", "№ 5, 7")
+
+
+def test_term_marks_confirmed_by_typing_or_accepting_the_suggestion(store, world):
+    ids = lessons(store, world)
+    a, b, _c = world.students
+    journal = JournalService(store)
+    journal.set_mark(world.teacher, ids[0], a, "4", today=TODAY)
+    journal.set_mark(world.teacher, ids[1], a, "5", today=TODAY)  # 4.5: suggested 5
+    journal.set_mark(world.teacher, ids[0], b, "3", today=TODAY)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        grid = await open_grid(pilot)
+        await pilot.press("end")
+        assert grid.model is not None and grid.cursor_col == grid.model.term_col
+        assert grid.model.term_is_suggestion(0) and grid.model.term_text(0) == "5"
+        await pilot.press("enter", "down", "4")  # accept a's suggestion; type b's term mark
+        await settle(pilot)
+        assert not grid.model.term_is_suggestion(0)
+
+    drive(app, scenario)
+    view = stored(store, world)
+    assert view.term_marks == {a: "5", b: "4"}
+    rows = {r.student_id: r for r in TermMarkService(store).suggestions(world.teacher, world.assignment_id,
+                                                                          view.term_id)}
+    assert (rows[b].suggested, rows[b].confirmed) == ("3", "4")
+
+
+def test_the_administrator_reads_the_journal_without_editing(store, admin, world):
+    ids = lessons(store, world)
+    JournalService(store).set_mark(world.teacher, ids[2], world.students[0], "5", today=TODAY)
+    app = app_for(store, admin)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        app.action_open("journal")
+        await settle(pilot)
+        assert isinstance(app.screen, JournalListScreen)
+        assert app.screen.query_one("#journals", DataTable).row_count == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        grid = app.screen.query_one(JournalGrid)
+        assert not grid.editable
+        assert "только чтение" in screen_text(app)
+        await pilot.press("down", "4", "delete", "f9")
+        await settle(pilot)
+
+    drive(app, scenario)
+    assert marks_of(stored(store, world)) == {(ids[2], world.students[0]): "5"}
+    assert len(stored(store, world).lessons) == 3
+
+
+def test_a_parent_reads_the_childs_week(store, world):
+    ids = lessons(store, world)
+    journal = JournalService(store)
+    journal.update_lesson(world.teacher, ids[2], 1, topic="Дроби", homework="№ 12", today=TODAY)
+    journal.set_mark(world.teacher, ids[2], world.students[0], "5", today=TODAY)
+    journal.set_attendance(world.teacher, ids[1], world.students[0], "late", today=TODAY)
+    app = app_for(store, world.parent)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        assert isinstance(app.screen, DiaryScreen)  # the parent's start screen
+        text = screen_text(app)
+        assert "Андреев Пётр" in text and "5А" in text
+        assert "Дроби" in text and "№ 12" in text and "5 (Работа на уроке)" in text and "опоздал" in text
+        await pilot.press("left")
+        await settle(pilot)
+        assert "уроков нет" in screen_text(app)
+        await pilot.press("escape")  # the start screen stays
+        assert isinstance(app.screen, DiaryScreen)
+
+    drive(app, scenario)
+
