@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -164,18 +165,20 @@ class Browser:
         text = self.evaluate(SCREEN_TEXT)
         return None if text is None else str(text)
 
-    def wait_for(self, *needles: str, timeout: float = 30) -> str:
-        """Poll the screen until every needle is on it; returns the screen. Fails with the last screen seen."""
+    def wait_for(self, *needles: str, pattern: str | None = None, timeout: float = 30) -> str:
+        """Poll the screen until every needle is on it (and the regular expression `pattern` matches it);
+        returns the screen. Fails with the last screen seen and a screenshot."""
         deadline = time.monotonic() + timeout
         text: str | None = None
         while time.monotonic() < deadline:
             text = self.screen_text()
-            if text is not None and all(n in text for n in needles):
+            if (text is not None and all(n in text for n in needles)
+                    and (pattern is None or re.search(pattern, text, re.MULTILINE))):
                 return text
             time.sleep(0.1)
         self.screenshot(self.folder / "timeout.png")
-        raise AssertionError(f"not on the screen after {timeout} s: {needles}\n--- screen ---\n{text}\n"
-                             f"--- screenshot: {self.folder / 'timeout.png'}")
+        raise AssertionError(f"not on the screen after {timeout} s: {needles} {pattern or ''}\n--- screen ---\n"
+                             f"{text}\n--- screenshot: {self.folder / 'timeout.png'}")
 
     def wait_until(self, expression: str, timeout: float = 30) -> None:
         """Poll a JavaScript expression in the page until it is true."""

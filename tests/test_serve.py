@@ -30,6 +30,7 @@ from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
 from tests.helpers import make_class
 from tests.test_structure_services import add_staff, enrol
 from zhurnal.core import config
+from zhurnal.core.permissions import Actor
 from zhurnal.core.services.accounts import AuthService
 from zhurnal.core.services.assignments import AssignmentService
 from zhurnal.core.services.journal import JournalService
@@ -47,7 +48,7 @@ TEACHER_PASSWORD = "kvadratnoe uravnenie 2026"
 @dataclass
 class ServedSchool:
     url: str
-    teacher_id: int
+    teacher: Actor
     assignment_id: int
     lesson_id: int
     students: list[int]
@@ -82,7 +83,7 @@ def served_school(tmp_path: Path) -> Iterator[ServedSchool]:
     signed = AuthService(store).login(TEACHER_LOGIN, TEACHER_PASSWORD)  # the lesson is hers
     lesson = JournalService(store).add_lesson(signed.actor, assignment.id, today, 1, "Дроби", today=today)
     store.dispose()
-    yield ServedSchool(url, teacher_id, assignment.id, lesson.id, students)
+    yield ServedSchool(url, signed.actor, assignment.id, lesson.id, students)
 
 
 @pytest.fixture
@@ -134,16 +135,20 @@ def server(served_school: ServedSchool, tmp_path: Path) -> Iterator[str]:
         out.close()
 
 
+CHROMIUM = chromium_binary()
+
+
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Browser]:
-    binary = chromium_binary()
-    if binary is None:
-        pytest.skip("Chromium is not installed (Debian package `chromium`; .ci/run installs it)")
-    with Browser(binary, tmp_path / "browser") as opened:
+    assert CHROMIUM is not None
+    with Browser(CHROMIUM, tmp_path / "browser") as opened:
         yield opened
 
 
-def test_a_teacher_signs_in_from_a_browser(server: str, browser: Browser, served_school: ServedSchool) -> None:
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package `chromium`; .ci/run "
+                                               "installs it)")
+def test_a_teacher_signs_in_from_a_browser_and_enters_a_mark(server: str, browser: Browser,
+                                                             served_school: ServedSchool) -> None:
     browser.open(server)
     screen = browser.wait_for("Имя входа", "Пароль")  # every browser session starts at the login screen
     assert "Журнал" in screen
@@ -155,13 +160,34 @@ def test_a_teacher_signs_in_from_a_browser(server: str, browser: Browser, served
     browser.wait_for("Неверное имя входа или пароль")
     browser.type(TEACHER_PASSWORD)
     browser.press("enter")
-    screen = browser.wait_for("Сводка", "МБОУ «СОШ № 7»")
+    # A teacher starts in her journals.
+    screen = browser.wait_for("Журналы", "5А", "Математика", "ведёте вы")
     # The terminal takes the browser's size, not a fixed 80x24.
     assert len(screen.splitlines()) > 24 and max(len(line) for line in screen.splitlines()) > 80
     # [serve] max_sessions = 1: while this session runs, another connection is turned away.
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         websocket.create_connection(server.replace("http:", "ws:") + "ws", timeout=10, suppress_origin=True)
     assert refused.value.status_code == 503
+
+    browser.press("enter")  # the grid; the cursor starts on the last lesson of the first student
+    browser.wait_for("5А · Математика", "Андреев Пётр", "Итог", "Дроби")
+    browser.type("4")  # a whole mark of the scale is saved as typed, no Enter needed
+    # Read back through the core: the mark is stored for that lesson and student.
+    store = Store(served_school.url)
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            view = JournalService(store).open(served_school.teacher, served_school.assignment_id)
+            marks = {(m.lesson_id, m.student_id): m.value for m in view.marks}
+            if marks:
+                break
+            assert time.monotonic() < deadline, "the mark typed in the browser was not stored in 30 s"
+            time.sleep(0.1)
+    finally:
+        store.dispose()
+    assert marks == {(served_school.lesson_id, served_school.students[0]): "4"}
+    browser.wait_for(pattern=r"Андреев Пётр +4\b")  # and the grid shows it saved
+
     browser.press("f10")  # quitting ends this browser's session; the page offers to sign in again
     browser.wait_until("document.body.classList.contains('-closed')")
 
