@@ -150,7 +150,8 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 def test_a_teacher_signs_in_from_a_browser_and_enters_a_mark(server: str, browser: Browser,
                                                              served_school: ServedSchool) -> None:
     browser.open(server)
-    screen = browser.wait_for("Имя входа", "Пароль")  # every browser session starts at the login screen
+    # Every browser session starts at the login screen (the first one waits for Chromium and Python to start).
+    screen = browser.wait_for("Имя входа", "Пароль", timeout=60)
     assert "Журнал" in screen
     browser.focus()
     browser.type(TEACHER_LOGIN)
