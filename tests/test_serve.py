@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import websocket
 
-from tests.browser import Browser, chromium_binary
+from tests.browser import Browser, BrowserError, chromium_binary
 from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
 from tests.helpers import make_class
 from tests.test_structure_services import add_staff, enrol
@@ -86,8 +86,22 @@ def served_school(tmp_path: Path) -> Iterator[ServedSchool]:
     yield ServedSchool(url, signed.actor, assignment.id, lesson.id, students)
 
 
+@dataclass
+class RunningServer:
+    address: str
+    process: subprocess.Popen[bytes]
+    temporary: Path
+
+    def stop(self) -> None:
+        """What `systemctl stop` does: SIGTERM. The server ends its sessions, removes its temporary folder
+        and exits 0."""
+        self.process.terminate()
+        assert self.process.wait(timeout=30) == 0
+        assert list(self.temporary.iterdir()) == []
+
+
 @pytest.fixture
-def server(served_school: ServedSchool, tmp_path: Path) -> Iterator[str]:
+def server(served_school: ServedSchool, tmp_path: Path) -> Iterator[RunningServer]:
     """`zhurnal serve` on a free loopback port, the address and port from the config file's [serve]."""
     port = free_port()
     config_dir = tmp_path / "config"
@@ -118,10 +132,7 @@ def server(served_school: ServedSchool, tmp_path: Path) -> Iterator[str]:
                 raise AssertionError("zhurnal serve did not answer in 30 s")
             time.sleep(0.1)
         assert [p.name for p in temporary.iterdir()] != []
-        yield address
-        process.terminate()  # systemctl stop: the server ends its sessions and removes its temporary folder
-        assert process.wait(timeout=15) == 0
-        assert list(temporary.iterdir()) == []
+        yield RunningServer(address, process, temporary)
     finally:
         # Whatever is left of the server and the app processes it started (they share its process group).
         try:
@@ -136,6 +147,7 @@ def server(served_school: ServedSchool, tmp_path: Path) -> Iterator[str]:
 
 
 CHROMIUM = chromium_binary()
+SESSION_ENDED = "document.body.classList.contains('-closed')"
 
 
 @pytest.fixture
@@ -145,11 +157,30 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
         yield opened
 
 
+def sign_in_again(browser: Browser, timeout: float = 30) -> None:
+    """Press "Войти снова" on the ended session's page until a new session shows the login screen. The old
+    session may still be winding down on the server, and max_sessions = 1 turns the new one away meanwhile:
+    then the new page ends at once, and the button is pressed again."""
+    deadline = time.monotonic() + timeout
+    state = "closed"
+    while True:
+        assert time.monotonic() < deadline, f"no new session in {timeout} s (last page state: {state})"
+        if state == "closed":
+            browser.evaluate("window.__oldPage = true; document.querySelector('.closed-dialog button').click()")
+        time.sleep(0.1)
+        try:
+            state = browser.evaluate(f"window.__oldPage ? 'old' : ({SESSION_ENDED}) ? 'closed' : 'open'")
+            if state == "open" and "Имя входа" in (browser.screen_text() or ""):
+                return
+        except BrowserError:  # the page is being replaced
+            state = "old"
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package `chromium`; .ci/run "
                                                "installs it)")
-def test_a_teacher_signs_in_from_a_browser_and_enters_a_mark(server: str, browser: Browser,
+def test_a_teacher_signs_in_from_a_browser_and_enters_a_mark(server: RunningServer, browser: Browser,
                                                              served_school: ServedSchool) -> None:
-    browser.open(server)
+    browser.open(server.address)
     # Every browser session starts at the login screen (the first one waits for Chromium and Python to start).
     screen = browser.wait_for("Имя входа", "Пароль", timeout=60)
     assert "Журнал" in screen
@@ -167,7 +198,8 @@ def test_a_teacher_signs_in_from_a_browser_and_enters_a_mark(server: str, browse
     assert len(screen.splitlines()) > 24 and max(len(line) for line in screen.splitlines()) > 80
     # [serve] max_sessions = 1: while this session runs, another connection is turned away.
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
-        websocket.create_connection(server.replace("http:", "ws:") + "ws", timeout=10, suppress_origin=True)
+        websocket.create_connection(server.address.replace("http:", "ws:") + "ws", timeout=10,
+                                    suppress_origin=True)
     assert refused.value.status_code == 503
 
     browser.press("enter")  # the grid; the cursor starts on the last lesson of the first student
@@ -190,7 +222,12 @@ def test_a_teacher_signs_in_from_a_browser_and_enters_a_mark(server: str, browse
     browser.wait_for(pattern=r"Андреев Пётр +4\b")  # and the grid shows it saved
 
     browser.press("f10")  # quitting ends this browser's session; the page offers to sign in again
-    browser.wait_until("document.body.classList.contains('-closed')")
+    browser.wait_until(SESSION_ENDED)
+    # "Войти снова" opens a new session, at the login screen again.
+    sign_in_again(browser)
+    # Stopping the server ends the running session: the page says so at once.
+    server.stop()
+    browser.wait_until(SESSION_ENDED, timeout=10)
 
 
 # ---------------------------------------------------------------------------------------- without a browser

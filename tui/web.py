@@ -8,6 +8,7 @@ and the WebSocket address follows the address the browser used, so binding to 0.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import shlex
@@ -56,19 +57,27 @@ class ZhurnalServer(Server):
                          templates_path=TEMPLATES)
         self.configured_url = public_url
         self.max_sessions = max_sessions
-        self.sessions = 0
+        self.sessions: set[asyncio.Task[Any]] = set()  # the request tasks of the running browser sessions
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """One browser session: one app process, refused (503) past `max_sessions` running at once."""
-        if self.sessions >= self.max_sessions:
+        if len(self.sessions) >= self.max_sessions:
             log.warning("zhurnal serve: открыто сеансов: %d из %d; новое подключение отклонено ([serve] "
-                        "max_sessions)", self.sessions, self.max_sessions)
+                        "max_sessions)", len(self.sessions), self.max_sessions)
             raise web.HTTPServiceUnavailable(text="Слишком много сеансов; попробуйте позже")
-        self.sessions += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self.sessions.add(task)
         try:
             return await super().handle_websocket(request)
         finally:
-            self.sessions -= 1
+            self.sessions.discard(task)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Stopping (SIGTERM, Ctrl+C): end every session now rather than wait for the browsers to leave. A
+        cancelled session closes its WebSocket (the page says the session ended) and tells its app to quit."""
+        for task in list(self.sessions):
+            task.cancel()
 
     def initialize_logging(self) -> None:
         super().initialize_logging()
