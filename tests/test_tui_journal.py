@@ -202,3 +202,41 @@ def test_a_parent_reads_the_childs_week(store, world):
 
     drive(app, scenario)
 
+
+
+def test_new_lesson_removal_and_the_lock(store, admin, world):
+    from zhurnal.core.services.lock_exceptions import LockExceptionService
+    from zhurnal.core.services.settings import SettingsService
+
+    SettingsService(store).set(admin, "grade_lock_days", 3)  # 23.11 is locked on 27.11, 25.11 and 26.11 are not
+    ids = lessons(store, world)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        grid = await open_grid(pilot)
+        await pilot.press("f9")  # today, number 1 (no lesson today yet)
+        await settle(pilot)
+        assert grid.model is not None and len(grid.model.lessons) == 4
+        assert (grid.model.lessons[grid.cursor_col].day, grid.model.lessons[grid.cursor_col].number) == (TODAY, 1)
+        await pilot.press("5")
+        await settle(pilot)
+        await pilot.press("ctrl+delete")
+        await settle(pilot)
+        assert "Отметок: 1, записей посещаемости: 0" in screen_text(app)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert grid.model is not None and len(grid.model.lessons) == 3
+        await pilot.press("home", "4")  # the locked lesson: the core's message, nothing stored
+        await settle(pilot)
+        assert "закрыт для изменений" in screen_text(app) and "Ctrl+U" in screen_text(app)
+        await pilot.press("ctrl+u")
+        await settle(pilot)
+        await pilot.press(*"Болела", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, JournalGridScreen)
+
+    drive(app, scenario)
+    view = stored(store, world)
+    assert [le.id for le in view.lessons] == ids and view.marks == []
+    [request] = LockExceptionService(store).list(admin)
+    assert (request.from_day, request.to_day, request.reason) == (LESSON_DAYS[0], LESSON_DAYS[0], "Болела")

@@ -49,6 +49,11 @@ class JournalGridScreen(AppScreen):
 
     TITLE_KEY = "journal.title"
     HELP_KEY = "help.journal"
+    # Fixed heights: the grid's size (and so its scrolling) must not change with the length of the cell line.
+    DEFAULT_CSS = """
+    #journal-info { height: 1; padding: 0 1; }
+    #journal-cell { height: 2; padding: 0 1; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("screen.back", "escape", "app.pop_screen"),
         bind("journal.lesson", "f7", "lesson"),

@@ -161,6 +161,7 @@ class JournalGrid(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         self.follow()
+        self.refresh()
 
     def go(self, row: int, col: int) -> None:
         model = self.model
