@@ -5,7 +5,7 @@ administrator reads the same journal without editing; a parent reads the child's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from textual.pilot import Pilot
@@ -240,3 +240,50 @@ def test_new_lesson_removal_and_the_lock(store, admin, world):
     assert [le.id for le in view.lessons] == ids and view.marks == []
     [request] = LockExceptionService(store).list(admin)
     assert (request.from_day, request.to_day, request.reason) == (LESSON_DAYS[0], LESSON_DAYS[0], "Болела")
+
+
+def test_the_administration_approves_a_lock_exception(store, admin, world):
+    from zhurnal.core.services.lock_exceptions import LockExceptionService
+    from zhurnal.tui.app.screens.unlock_requests import UnlockRequestsScreen
+
+    exceptions = LockExceptionService(store)
+    exceptions.request(world.teacher, world.assignment_id, LESSON_DAYS[0], LESSON_DAYS[0], "Болела")
+    app = app_for(store, admin)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        app.action_open("unlock_requests")
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockRequestsScreen)
+        assert "Болела" in screen_text(app) and "Иванова Мария" in screen_text(app)
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("enter")  # the confirmation's default is Yes for an approval
+        await settle(pilot)
+        assert "Нерассмотренных запросов нет" in screen_text(app)
+
+    drive(app, scenario)
+    [approved] = exceptions.list(admin, status="approved")
+    assert approved.valid_until == TODAY + timedelta(days=3)  # the core's default length of an approval
+    assert exceptions.list(admin) == []
+
+
+def test_a_student_starts_in_their_diary_and_moves_by_term(store, world):
+    lessons(store, world)
+    app = app_for(store, world.student)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = app.screen
+        assert isinstance(screen, DiaryScreen) and screen.data is not None
+        assert screen.data.week.start == date(2026, 11, 23) and "Тема 3" in screen_text(app)
+        terms = sorted(start for _name, start, _end in screen.data.terms)
+        await pilot.press("ctrl+left")  # the start of this term (the week is not its first)
+        await settle(pilot)
+        assert screen.data.week.start <= terms[1] <= screen.data.week.end
+        await pilot.press("ctrl+left")
+        await settle(pilot)
+        assert screen.data.week.start <= terms[0] <= screen.data.week.end
+        await pilot.press("home")
+        await settle(pilot)
+        assert screen.data.week.start == date(2026, 11, 23)
+
+    drive(app, scenario)

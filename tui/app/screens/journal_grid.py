@@ -137,7 +137,7 @@ class JournalGridScreen(AppScreen):
         self.model = GridModel(data.view, data.term_rows)
         if self.work_type_id not in self.model.work_types:
             self.work_type_id = self.model.default_work_type
-        self.queue.clear()
+        # Saves still queued go on: they name students and lessons by id, and land in the new model.
         self.sub_title = self.screen_title()
         self.show_info()
         student_id, lesson_id = self.keep
