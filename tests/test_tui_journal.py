@@ -287,3 +287,62 @@ def test_a_student_starts_in_their_diary_and_moves_by_term(store, world):
         assert screen.data.week.start == date(2026, 11, 23)
 
     drive(app, scenario)
+
+
+def test_a_big_class_scrolls_with_the_names_and_term_column_frozen(store, world):
+    from tests.test_structure_services import enrol
+
+    sid = world.teacher.school_id or 0
+    for i in range(27):  # 30 students
+        enrol(store, sid, world.class_id, f"Яковлев{i:02d}", "Юрий", start=date(2026, 9, 1))
+    journal = JournalService(store)
+    days = [d for d in (date(2026, 11, 5 + i) for i in range(23)) if d.weekday() < 5]
+    for d in days:
+        for number in (1, 2):
+            journal.add_lesson(world.teacher, world.assignment_id, d, number, today=TODAY)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        grid = await open_grid(pilot)
+        assert grid.model is not None and (grid.model.rows, grid.model.term_col) == (30, 2 * len(days))
+        region = grid.region
+        assert region.right <= 80 and region.bottom <= 24 and region.height >= 15
+        lines = screen_text(app).splitlines()
+        assert "Итог" in lines[2]  # the term column's header at the right edge
+        await pilot.press("pagedown", "pagedown")
+        await settle(pilot)
+        assert grid.cursor_row == 29 and grid.top <= 29 < grid.top + grid.visible_rows
+        assert "Яковлев26 Юрий" in screen_text(app)  # the last student, with their name
+        await pilot.press("home")
+        await settle(pilot)
+        assert grid.left == 0 and "ноя" in screen_text(app)
+        await pilot.press(*["right"] * 20)
+        assert grid.left > 0 and "Яковлев26 Юрий" in screen_text(app)
+        await pilot.click(JournalGrid, offset=(23, 2))  # the first visible lesson of the first visible student
+        assert (grid.cursor_row, grid.cursor_col) == (grid.top, grid.left)
+
+    drive(app, scenario)
+
+
+def test_moving_a_lesson_says_what_moves_with_it(store, world):
+    ids = lessons(store, world)
+    JournalService(store).set_mark(world.teacher, ids[2], world.students[1], "4", today=TODAY)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_grid(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, LessonFormScreen)
+        app.screen.query_one("#lesson-day", Input).value = "27.11.2026"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Отметок: 1, записей посещаемости: 0" in screen_text(app)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert isinstance(app.screen, JournalGridScreen)
+
+    drive(app, scenario)
+    moved = next(le for le in stored(store, world).lessons if le.id == ids[2])
+    assert moved.day == TODAY
+    assert marks_of(stored(store, world)) == {(ids[2], world.students[1]): "4"}

@@ -43,6 +43,9 @@ from zhurnal.tui.app.widgets.journal_grid import HEADER_ROW, JournalGrid
 from zhurnal.tui.app.widgets.journal_model import CellState, GridModel
 from zhurnal.tui.i18n import t
 
+LOADING_DELAY = 0.3
+"""Seconds a load may take before the grid shows the loading spinner."""
+
 
 class JournalGridScreen(AppScreen):
     """The grid of one teaching assignment; `period` is a term id, YEAR, or None for the term holding today."""
@@ -77,6 +80,7 @@ class JournalGridScreen(AppScreen):
         self.saving = False
         self.problem = ""  # the last refusal, shown under the grid until the cursor moves
         self.keep: tuple[int | None, int | None] = (None, None)  # (student, lesson) the cursor returns to
+        self.waiting = False  # a load is under way
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -111,8 +115,14 @@ class JournalGridScreen(AppScreen):
             self.period = period
         student_id, kept_lesson = self.current_ids()
         self.keep = (student_id, lesson_id if lesson_id is not None else kept_lesson)
-        self.grid.loading = True
+        self.waiting = True
+        # The spinner only for a slow load: its animation would compete with the worker for the interpreter.
+        self.set_timer(LOADING_DELAY, self.show_loading)
         self.load(self.period)
+
+    def show_loading(self) -> None:
+        if self.waiting:
+            self.grid.loading = True
 
     def action_reload(self) -> None:
         self.reload()
@@ -127,6 +137,7 @@ class JournalGridScreen(AppScreen):
         self.post_message(JournalLoaded(data))
 
     def finish_loading(self) -> None:
+        self.waiting = False
         self.grid.loading = False
 
     @on(JournalLoaded)
