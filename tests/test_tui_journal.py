@@ -82,11 +82,15 @@ def test_a_teacher_types_marks_and_attendance_into_the_grid(store, world):
         await pilot.press("left", "up", "up", "4", "down", "н", "down")  # "н" alone: absent
         await settle(pilot)
         assert "5" in screen_text(app)
+        await pilot.press("left", "ctrl+e")  # the first lesson: everyone present
+        await settle(pilot)
+        assert "присутствовал" in screen_text(app)
 
     drive(app, scenario)
     view = stored(store, world)
     assert marks_of(view) == {(ids[2], a): "5", (ids[2], b): "н/а", (ids[1], a): "4"}
     assert view.attendance == {(ids[2], c): "sick", (ids[1], b): "absent"}
+    assert [le.attendance_taken for le in view.lessons] == [True, True, True]
 
 
 def test_an_invalid_mark_shows_the_core_message_and_stores_nothing(store, world):

@@ -66,6 +66,7 @@ class JournalGridScreen(AppScreen):
         bind("journal.next_term", "ctrl+right", "period(1)", show=False),
         bind("journal.remove_lesson", "ctrl+delete", "remove_lesson", show=False),
         bind("journal.unlock", "ctrl+u", "unlock", show=False),
+        bind("journal.all_present", "ctrl+e", "all_present", show=False),
         bind("journal.reload", "ctrl+r", "reload", show=False),
     ]
 
@@ -152,7 +153,8 @@ class JournalGridScreen(AppScreen):
         self.sub_title = self.screen_title()
         self.show_info()
         student_id, lesson_id = self.keep
-        self.grid.show(self.model, data.view.writable, student_id=student_id, lesson_id=lesson_id)
+        self.grid.show(self.model, data.view.writable, student_id=student_id, lesson_id=lesson_id,
+                       today=self.ctx.day())
         self.refresh_bindings()
 
     def show_info(self) -> None:
@@ -200,6 +202,8 @@ class JournalGridScreen(AppScreen):
         lines: list[Text] = []
         if self.problem:
             lines.append(Text(self.problem, style="bold red"))
+        if not model.lessons:
+            lines.append(Text(t("journal.no_lessons")))
         name = model.students[row].full_name if 0 <= row < model.rows else ""
         if col == model.term_col:
             if row >= 0:
@@ -224,8 +228,6 @@ class JournalGridScreen(AppScreen):
                     detail.append(attendance_name(status))
             if detail:
                 lines.append(Text(" · ".join(detail)))
-        elif not model.lessons:
-            lines.append(Text(t("journal.no_lessons")))
         widget.update(Text("\n").join(lines[:2]))
 
     def term_line(self, row: int) -> str:
@@ -387,7 +389,7 @@ class JournalGridScreen(AppScreen):
     # ----------------------------------------------------------------------------------------- lessons
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_lesson", "remove_lesson", "unlock", "work_type"):
+        if action in ("new_lesson", "remove_lesson", "unlock", "work_type", "all_present"):
             return self.writable
         if action == "period":
             return self.data is not None and bool(self.data.terms)
@@ -484,6 +486,21 @@ class JournalGridScreen(AppScreen):
             return
         self.post_message(LessonChanged(None, t("journal.lesson.removed", day=day(lesson.day),
                                                   marks=impact.marks, attendance=impact.attendance)))
+
+    def action_all_present(self) -> None:
+        lesson = self.current_lesson()
+        if lesson is not None:
+            self.take_attendance(lesson)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="journal-lesson")
+    def take_attendance(self, lesson: LessonView) -> None:
+        """Attendance taken for the lesson: everyone without a status was present."""
+        try:
+            journal_workers.take_attendance(self.ctx, lesson.id)
+        except ZhurnalError as exc:
+            self.post_message(CallFailed(str(exc), "lesson"))
+            return
+        self.post_message(LessonChanged(lesson.id, t("journal.attendance.taken", day=day(lesson.day))))
 
     # ------------------------------------------------------------------------------ periods, work, lock
 
