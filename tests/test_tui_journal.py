@@ -350,3 +350,33 @@ def test_moving_a_lesson_says_what_moves_with_it(store, world):
     moved = next(le for le in stored(store, world).lessons if le.id == ids[2])
     assert moved.day == TODAY
     assert marks_of(stored(store, world)) == {(ids[2], world.students[1]): "4"}
+
+
+@pytest.mark.parametrize(("login", "start"), [("andreev", DiaryScreen), ("ivanova", JournalListScreen)])
+def test_the_screen_after_login_fits_the_role(store, world, login, start):
+    from sqlalchemy import update
+
+    from zhurnal.core.models import RoleGrant, User
+    from zhurnal.core.passwords import hash_password
+    from zhurnal.tui.app.screens.dashboard import DashboardScreen
+
+    actor = next(a for a in (world.teacher, world.parent, world.student) if a.login == login)
+    with store.session() as s:
+        s.execute(update(User).where(User.login == login).values(password_hash=hash_password("secret words 42")))
+        s.add_all([RoleGrant(user_id=actor.user_id, role=role, school_id=actor.school_id) for role in actor.roles])
+        s.commit()
+    app = create_app(store, config=Config(), today=TODAY)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await pilot.press(*login, "enter", *"secret words 42", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, start)
+        await pilot.press("escape")
+        await settle(pilot)
+        # A teacher goes back to the dashboard under the journals; the diary stays where it is.
+        assert isinstance(app.screen, DiaryScreen if start is DiaryScreen else DashboardScreen)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, DiaryScreen if start is DiaryScreen else DashboardScreen)
+
+    drive(app, scenario)
