@@ -610,6 +610,9 @@ def test_the_sections_menu_lists_what_the_user_may_open(demo, actor):
     auditor = Actor(1, "a", 1, frozenset({"auditor"}))
     assert [target for target, _ in menu_entries(lambda action: action in auditor.actions)] == [
         "student", "staff", "parent", "classes", "orders", "journal"]
+    deputy = Actor(1, "d", 1, frozenset({"deputy"}))
+    assert [target for target, _ in menu_entries(lambda action: action in deputy.actions)][-2:] == [
+        "journal", "unlock_requests"]
     teacher = Actor(1, "t", 1, frozenset({"teacher"}))
     assert [target for target, _ in menu_entries(lambda action: action in teacher.actions)] == [
         "classes", "journal"]

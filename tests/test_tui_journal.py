@@ -5,7 +5,7 @@ administrator reads the same journal without editing; a parent reads the child's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from textual.pilot import Pilot
@@ -82,11 +82,15 @@ def test_a_teacher_types_marks_and_attendance_into_the_grid(store, world):
         await pilot.press("left", "up", "up", "4", "down", "н", "down")  # "н" alone: absent
         await settle(pilot)
         assert "5" in screen_text(app)
+        await pilot.press("left", "ctrl+e")  # the first lesson: everyone present
+        await settle(pilot)
+        assert "присутствовал" in screen_text(app)
 
     drive(app, scenario)
     view = stored(store, world)
     assert marks_of(view) == {(ids[2], a): "5", (ids[2], b): "н/а", (ids[1], a): "4"}
     assert view.attendance == {(ids[2], c): "sick", (ids[1], b): "absent"}
+    assert [le.attendance_taken for le in view.lessons] == [True, True, True]
 
 
 def test_an_invalid_mark_shows_the_core_message_and_stores_nothing(store, world):
@@ -202,3 +206,177 @@ def test_a_parent_reads_the_childs_week(store, world):
 
     drive(app, scenario)
 
+
+
+def test_new_lesson_removal_and_the_lock(store, admin, world):
+    from zhurnal.core.services.lock_exceptions import LockExceptionService
+    from zhurnal.core.services.settings import SettingsService
+
+    SettingsService(store).set(admin, "grade_lock_days", 3)  # 23.11 is locked on 27.11, 25.11 and 26.11 are not
+    ids = lessons(store, world)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        grid = await open_grid(pilot)
+        await pilot.press("f9")  # today, number 1 (no lesson today yet)
+        await settle(pilot)
+        assert grid.model is not None and len(grid.model.lessons) == 4
+        assert (grid.model.lessons[grid.cursor_col].day, grid.model.lessons[grid.cursor_col].number) == (TODAY, 1)
+        await pilot.press("5")
+        await settle(pilot)
+        await pilot.press("ctrl+delete")
+        await settle(pilot)
+        assert "Отметок: 1, записей посещаемости: 0" in screen_text(app)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert grid.model is not None and len(grid.model.lessons) == 3
+        await pilot.press("home", "4")  # the locked lesson: the core's message, nothing stored
+        await settle(pilot)
+        assert "закрыт для изменений" in screen_text(app) and "Ctrl+U" in screen_text(app)
+        await pilot.press("ctrl+u")
+        await settle(pilot)
+        await pilot.press(*"Болела", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, JournalGridScreen)
+
+    drive(app, scenario)
+    view = stored(store, world)
+    assert [le.id for le in view.lessons] == ids and view.marks == []
+    [request] = LockExceptionService(store).list(admin)
+    assert (request.from_day, request.to_day, request.reason) == (LESSON_DAYS[0], LESSON_DAYS[0], "Болела")
+
+
+def test_the_administration_approves_a_lock_exception(store, admin, world):
+    from zhurnal.core.services.lock_exceptions import LockExceptionService
+    from zhurnal.tui.app.screens.unlock_requests import UnlockRequestsScreen
+
+    exceptions = LockExceptionService(store)
+    exceptions.request(world.teacher, world.assignment_id, LESSON_DAYS[0], LESSON_DAYS[0], "Болела")
+    app = app_for(store, admin)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        app.action_open("unlock_requests")
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockRequestsScreen)
+        assert "Болела" in screen_text(app) and "Иванова Мария" in screen_text(app)
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("enter")  # the confirmation's default is Yes for an approval
+        await settle(pilot)
+        assert "Нерассмотренных запросов нет" in screen_text(app)
+
+    drive(app, scenario)
+    [approved] = exceptions.list(admin, status="approved")
+    assert approved.valid_until == TODAY + timedelta(days=3)  # the core's default length of an approval
+    assert exceptions.list(admin) == []
+
+
+def test_a_student_starts_in_their_diary_and_moves_by_term(store, world):
+    lessons(store, world)
+    app = app_for(store, world.student)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = app.screen
+        assert isinstance(screen, DiaryScreen) and screen.data is not None
+        assert screen.data.week.start == date(2026, 11, 23) and "Тема 3" in screen_text(app)
+        terms = sorted(start for _name, start, _end in screen.data.terms)
+        await pilot.press("ctrl+left")  # the start of this term (the week is not its first)
+        await settle(pilot)
+        assert screen.data.week.start <= terms[1] <= screen.data.week.end
+        await pilot.press("ctrl+left")
+        await settle(pilot)
+        assert screen.data.week.start <= terms[0] <= screen.data.week.end
+        await pilot.press("home")
+        await settle(pilot)
+        assert screen.data.week.start == date(2026, 11, 23)
+
+    drive(app, scenario)
+
+
+def test_a_big_class_scrolls_with_the_names_and_term_column_frozen(store, world):
+    from tests.test_structure_services import enrol
+
+    sid = world.teacher.school_id or 0
+    for i in range(27):  # 30 students
+        enrol(store, sid, world.class_id, f"Яковлев{i:02d}", "Юрий", start=date(2026, 9, 1))
+    journal = JournalService(store)
+    days = [d for d in (date(2026, 11, 5 + i) for i in range(23)) if d.weekday() < 5]
+    for d in days:
+        for number in (1, 2):
+            journal.add_lesson(world.teacher, world.assignment_id, d, number, today=TODAY)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        grid = await open_grid(pilot)
+        assert grid.model is not None and (grid.model.rows, grid.model.term_col) == (30, 2 * len(days))
+        region = grid.region
+        assert region.right <= 80 and region.bottom <= 24 and region.height >= 15
+        lines = screen_text(app).splitlines()
+        assert "Итог" in lines[2]  # the term column's header at the right edge
+        await pilot.press("pagedown", "pagedown")
+        await settle(pilot)
+        assert grid.cursor_row == 29 and grid.top <= 29 < grid.top + grid.visible_rows
+        assert "Яковлев26 Юрий" in screen_text(app)  # the last student, with their name
+        await pilot.press("home")
+        await settle(pilot)
+        assert grid.left == 0 and "ноя" in screen_text(app)
+        await pilot.press(*["right"] * 20)
+        assert grid.left > 0 and "Яковлев26 Юрий" in screen_text(app)
+        await pilot.click(JournalGrid, offset=(23, 2))  # the first visible lesson of the first visible student
+        assert (grid.cursor_row, grid.cursor_col) == (grid.top, grid.left)
+
+    drive(app, scenario)
+
+
+def test_moving_a_lesson_says_what_moves_with_it(store, world):
+    ids = lessons(store, world)
+    JournalService(store).set_mark(world.teacher, ids[2], world.students[1], "4", today=TODAY)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_grid(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, LessonFormScreen)
+        app.screen.query_one("#lesson-day", Input).value = "27.11.2026"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Отметок: 1, записей посещаемости: 0" in screen_text(app)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert isinstance(app.screen, JournalGridScreen)
+
+    drive(app, scenario)
+    moved = next(le for le in stored(store, world).lessons if le.id == ids[2])
+    assert moved.day == TODAY
+    assert marks_of(stored(store, world)) == {(ids[2], world.students[1]): "4"}
+
+
+@pytest.mark.parametrize(("login", "start"), [("andreev", DiaryScreen), ("ivanova", JournalListScreen)])
+def test_the_screen_after_login_fits_the_role(store, world, login, start):
+    from sqlalchemy import update
+
+    from zhurnal.core.models import RoleGrant, User
+    from zhurnal.core.passwords import hash_password
+    from zhurnal.tui.app.screens.dashboard import DashboardScreen
+
+    actor = next(a for a in (world.teacher, world.parent, world.student) if a.login == login)
+    with store.session() as s:
+        s.execute(update(User).where(User.login == login).values(password_hash=hash_password("secret words 42")))
+        s.add_all([RoleGrant(user_id=actor.user_id, role=role, school_id=actor.school_id) for role in actor.roles])
+        s.commit()
+    app = create_app(store, config=Config(), today=TODAY)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await pilot.press(*login, "enter", *"secret words 42", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, start)
+        await pilot.press("escape")
+        await settle(pilot)
+        # A teacher goes back to the dashboard under the journals; the diary stays where it is.
+        assert isinstance(app.screen, DiaryScreen if start is DiaryScreen else DashboardScreen)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, DiaryScreen if start is DiaryScreen else DashboardScreen)
+
+    drive(app, scenario)

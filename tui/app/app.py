@@ -226,6 +226,7 @@ def binding_owners() -> list[type[Any]]:
     from zhurnal.tui.app.screens.people import PeopleScreen
     from zhurnal.tui.app.screens.person_form import PersonFormScreen
     from zhurnal.tui.app.screens.unlock_request import UnlockRequestScreen
+    from zhurnal.tui.app.screens.unlock_requests import UnlockRequestsScreen
     from zhurnal.tui.app.widgets.journal_grid import JournalGrid
     from zhurnal.tui.app.widgets.people_list import PeopleList
     from zhurnal.tui.app.widgets.person_picker import PersonPicker
@@ -233,7 +234,7 @@ def binding_owners() -> list[type[Any]]:
     return [ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
             HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen,
             PersonPicker, JournalListScreen, JournalGridScreen, JournalGrid, LessonFormScreen, UnlockRequestScreen,
-            DiaryScreen, ChildChooser, MenuScreen]
+            DiaryScreen, ChildChooser, MenuScreen, UnlockRequestsScreen]
 
 
 def known_binding_ids() -> set[str]:

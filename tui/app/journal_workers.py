@@ -89,6 +89,10 @@ def save_attendance(ctx: Context, lesson_id: int, student_id: int, status: str) 
     return JournalService(ctx.store).set_attendance(ctx.signed_in(), lesson_id, student_id, status, today=ctx.day())
 
 
+def take_attendance(ctx: Context, lesson_id: int) -> LessonView:
+    return JournalService(ctx.store).take_attendance(ctx.signed_in(), lesson_id, today=ctx.day())
+
+
 def confirm_term_mark(ctx: Context, assignment_id: int, term_id: int | None, student_id: int,
                       value: str | None) -> TermMarkRow:
     return TermMarkService(ctx.store).confirm(ctx.signed_in(), assignment_id, term_id, student_id, value)

@@ -43,6 +43,8 @@ SECTIONS: dict[str, Section] = {
     "journal": Section(_SCREENS + "journal", "JournalListScreen", "journal.list.title",
                        ("journal.write", "journal.read")),
     "diary": Section(_SCREENS + "diary", "DiaryScreen", "diary.title", "diary.read"),
+    "unlock_requests": Section(_SCREENS + "unlock_requests", "UnlockRequestsScreen", "unlock.list.title",
+                               "journal.unlock"),
 }
 
 # binding id -> (key, target of App.action_open)

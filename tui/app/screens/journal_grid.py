@@ -43,12 +43,20 @@ from zhurnal.tui.app.widgets.journal_grid import HEADER_ROW, JournalGrid
 from zhurnal.tui.app.widgets.journal_model import CellState, GridModel
 from zhurnal.tui.i18n import t
 
+LOADING_DELAY = 0.3
+"""Seconds a load may take before the grid shows the loading spinner."""
+
 
 class JournalGridScreen(AppScreen):
     """The grid of one teaching assignment; `period` is a term id, YEAR, or None for the term holding today."""
 
     TITLE_KEY = "journal.title"
     HELP_KEY = "help.journal"
+    # Fixed heights: the grid's size (and so its scrolling) must not change with the length of the cell line.
+    DEFAULT_CSS = """
+    #journal-info { height: 1; padding: 0 1; }
+    #journal-cell { height: 2; padding: 0 1; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("screen.back", "escape", "app.pop_screen"),
         bind("journal.lesson", "f7", "lesson"),
@@ -58,6 +66,7 @@ class JournalGridScreen(AppScreen):
         bind("journal.next_term", "ctrl+right", "period(1)", show=False),
         bind("journal.remove_lesson", "ctrl+delete", "remove_lesson", show=False),
         bind("journal.unlock", "ctrl+u", "unlock", show=False),
+        bind("journal.all_present", "ctrl+e", "all_present", show=False),
         bind("journal.reload", "ctrl+r", "reload", show=False),
     ]
 
@@ -72,6 +81,7 @@ class JournalGridScreen(AppScreen):
         self.saving = False
         self.problem = ""  # the last refusal, shown under the grid until the cursor moves
         self.keep: tuple[int | None, int | None] = (None, None)  # (student, lesson) the cursor returns to
+        self.waiting = False  # a load is under way
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -106,8 +116,14 @@ class JournalGridScreen(AppScreen):
             self.period = period
         student_id, kept_lesson = self.current_ids()
         self.keep = (student_id, lesson_id if lesson_id is not None else kept_lesson)
-        self.grid.loading = True
+        self.waiting = True
+        # The spinner only for a slow load: its animation would compete with the worker for the interpreter.
+        self.set_timer(LOADING_DELAY, self.show_loading)
         self.load(self.period)
+
+    def show_loading(self) -> None:
+        if self.waiting:
+            self.grid.loading = True
 
     def action_reload(self) -> None:
         self.reload()
@@ -122,6 +138,7 @@ class JournalGridScreen(AppScreen):
         self.post_message(JournalLoaded(data))
 
     def finish_loading(self) -> None:
+        self.waiting = False
         self.grid.loading = False
 
     @on(JournalLoaded)
@@ -132,11 +149,12 @@ class JournalGridScreen(AppScreen):
         self.model = GridModel(data.view, data.term_rows)
         if self.work_type_id not in self.model.work_types:
             self.work_type_id = self.model.default_work_type
-        self.queue.clear()
+        # Saves still queued go on: they name students and lessons by id, and land in the new model.
         self.sub_title = self.screen_title()
         self.show_info()
         student_id, lesson_id = self.keep
-        self.grid.show(self.model, data.view.writable, student_id=student_id, lesson_id=lesson_id)
+        self.grid.show(self.model, data.view.writable, student_id=student_id, lesson_id=lesson_id,
+                       today=self.ctx.day())
         self.refresh_bindings()
 
     def show_info(self) -> None:
@@ -184,6 +202,8 @@ class JournalGridScreen(AppScreen):
         lines: list[Text] = []
         if self.problem:
             lines.append(Text(self.problem, style="bold red"))
+        if not model.lessons:
+            lines.append(Text(t("journal.no_lessons")))
         name = model.students[row].full_name if 0 <= row < model.rows else ""
         if col == model.term_col:
             if row >= 0:
@@ -208,8 +228,6 @@ class JournalGridScreen(AppScreen):
                     detail.append(attendance_name(status))
             if detail:
                 lines.append(Text(" · ".join(detail)))
-        elif not model.lessons:
-            lines.append(Text(t("journal.no_lessons")))
         widget.update(Text("\n").join(lines[:2]))
 
     def term_line(self, row: int) -> str:
@@ -371,7 +389,7 @@ class JournalGridScreen(AppScreen):
     # ----------------------------------------------------------------------------------------- lessons
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_lesson", "remove_lesson", "unlock", "work_type"):
+        if action in ("new_lesson", "remove_lesson", "unlock", "work_type", "all_present"):
             return self.writable
         if action == "period":
             return self.data is not None and bool(self.data.terms)
@@ -468,6 +486,21 @@ class JournalGridScreen(AppScreen):
             return
         self.post_message(LessonChanged(None, t("journal.lesson.removed", day=day(lesson.day),
                                                   marks=impact.marks, attendance=impact.attendance)))
+
+    def action_all_present(self) -> None:
+        lesson = self.current_lesson()
+        if lesson is not None:
+            self.take_attendance(lesson)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="journal-lesson")
+    def take_attendance(self, lesson: LessonView) -> None:
+        """Attendance taken for the lesson: everyone without a status was present."""
+        try:
+            journal_workers.take_attendance(self.ctx, lesson.id)
+        except ZhurnalError as exc:
+            self.post_message(CallFailed(str(exc), "lesson"))
+            return
+        self.post_message(LessonChanged(lesson.id, t("journal.attendance.taken", day=day(lesson.day))))
 
     # ------------------------------------------------------------------------------ periods, work, lock
 

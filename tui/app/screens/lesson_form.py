@@ -150,8 +150,8 @@ class LessonFormScreen(AppScreen):
         except ZhurnalError as exc:
             self.post_message(FormRefused([], str(exc)))
         else:
+            self.saved = lesson  # before the message: the grid reads it once the form is dismissed
             self.post_message(LessonChanged(lesson.id))
-            self.saved = lesson
 
     def finish_loading(self) -> None:
         self.saving = False

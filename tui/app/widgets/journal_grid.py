@@ -12,6 +12,7 @@ Clear, Open and Moved, and the screen saves.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -120,14 +121,17 @@ class JournalGrid(Widget, can_focus=True):
     # --------------------------------------------------------------------------------------- the data
 
     def show(self, model: GridModel, editable: bool, *, student_id: int | None = None,
-             lesson_id: int | None = None) -> None:
-        """Show a (re)loaded journal; the cursor goes back to the student and lesson given, else to the last
-        lesson (today's end of the journal) of the first student."""
+             lesson_id: int | None = None, today: date | None = None) -> None:
+        """Show a (re)loaded journal; the cursor goes back to the student and lesson given, else to the first
+        student's last lesson held by `today` (the last lesson when none is given)."""
         self.model, self.editable, self.buffer = model, editable, ""
         row = model.row_of(student_id) if student_id is not None else None
         col = model.col_of(lesson_id) if lesson_id is not None else None
+        if col is None:
+            held = [i for i, lesson in enumerate(model.lessons) if today is None or lesson.day <= today]
+            col = held[-1] if held else 0
         self.cursor_row = row if row is not None else (0 if model.rows else HEADER_ROW)
-        self.cursor_col = col if col is not None else max(model.term_col - 1, 0)
+        self.cursor_col = col
         self.top = self.left = 0
         self.follow()
         self.refresh()
@@ -161,6 +165,7 @@ class JournalGrid(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         self.follow()
+        self.refresh()
 
     def go(self, row: int, col: int) -> None:
         model = self.model
