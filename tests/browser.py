@@ -44,7 +44,7 @@ SCREEN_TEXT = """
   const buffer = term.buffer.active, lines = [];
   for (let row = 0; row < term.rows; row++) {
     const line = buffer.getLine(buffer.viewportY + row);
-    lines.push(line ? line.translateToString(true) : "");
+    lines.push(line ? line.translateToString(true, 0, term.cols) : "");  // a shrunk line keeps old cells
   }
   return lines.join("\\n");
 })()
@@ -201,6 +201,16 @@ class Browser:
         key, code, number = KEYS[name]
         self.call("Input.dispatchKeyEvent", type="rawKeyDown", key=key, code=code, windowsVirtualKeyCode=number)
         self.call("Input.dispatchKeyEvent", type="keyUp", key=key, code=code, windowsVirtualKeyCode=number)
+
+    def resize(self, width: int, height: int) -> None:
+        """Make the page's viewport this size (the page gets a resize event, as when a window is resized)."""
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
+                  mobile=False)
+
+    def terminal_size(self) -> tuple[int, int]:
+        """(columns, rows) of the terminal in the page."""
+        cols, rows = self.evaluate("[window.__zhurnalTerminal.cols, window.__zhurnalTerminal.rows]")
+        return int(cols), int(rows)
 
     def screenshot(self, path: Path) -> Path:
         data = self.call("Page.captureScreenshot", format="png")["data"]

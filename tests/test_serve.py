@@ -202,6 +202,15 @@ def test_a_teacher_signs_in_from_a_browser_and_enters_a_mark(server: RunningServ
                                     suppress_origin=True)
     assert refused.value.status_code == 503
 
+    # A smaller window: the terminal follows it and the app lays itself out again.
+    wide, _ = browser.terminal_size()
+    browser.resize(900, 600)
+    browser.wait_until(f"window.__zhurnalTerminal.cols < {wide}")
+    _, rows = browser.terminal_size()
+    assert rows < 40
+    # Laid out again: the footer is on the smaller terminal's last line.
+    browser.wait_for("Журналы", "5А", pattern=rf"\A(?:.*\n){{{rows - 1}}}.*f10 Выход")
+
     browser.press("enter")  # the grid; the cursor starts on the last lesson of the first student
     browser.wait_for("5А · Математика", "Андреев Пётр", "Итог", "Дроби")
     browser.type("4")  # a whole mark of the scale is saved as typed, no Enter needed
