@@ -8,7 +8,9 @@ is tested here is the way from a browser to the core and back. The server runs t
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import signal
 import socket
 import stat
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import websocket
+from aiohttp.test_utils import TestClient, TestServer
 
 from tests.browser import Browser, BrowserError, chromium_binary
 from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
@@ -261,6 +264,29 @@ def test_serve_settings_come_from_the_config_file(tmp_path: Path) -> None:
         with pytest.raises(config.ConfigError, match=message) as caught:
             config.serve_settings(config.load(path), path)
         assert str(path) in str(caught.value)
+
+
+def test_the_page_points_the_browser_back_at_the_address_it_used() -> None:
+    """Bound to 0.0.0.0 the server must not tell browsers to connect to 0.0.0.0; behind a TLS proxy the page
+    must use wss; the page loads nothing from elsewhere (the school network may have no internet)."""
+    server = ZhurnalServer("true", host="0.0.0.0", port=8000)
+
+    async def page(headers: dict[str, str], public: ZhurnalServer = server) -> str:
+        async with TestClient(TestServer(await public._make_app())) as client:
+            answer = await client.get("/", headers=headers)
+            assert answer.status == 200
+            return await answer.text()
+
+    direct = asyncio.run(page({"Host": "192.0.2.10:8000"}))
+    assert 'data-session-websocket-url="ws://192.0.2.10:8000/ws"' in direct
+    assert re.findall(r'(?:src|href)="([^"]+)"', direct) == [
+        "http://192.0.2.10:8000/static/css/xterm.css", "http://192.0.2.10:8000/static/js/textual.js"]
+    assert "googleapis" not in direct and "url(\"http://192.0.2.10:8000/static/fonts/" in direct
+    proxied = asyncio.run(page({"Host": "journal.school.local", "X-Forwarded-Proto": "https"}))
+    assert 'data-session-websocket-url="wss://journal.school.local/ws"' in proxied
+    configured = ZhurnalServer("true", host="127.0.0.1", port=8000, public_url="https://journal.school.local")
+    assert 'data-session-websocket-url="wss://journal.school.local/ws"' in asyncio.run(
+        page({"Host": "127.0.0.1:8000"}, configured))
 
 
 def test_loopback_addresses() -> None:

@@ -93,8 +93,14 @@ class ZhurnalServer(Server):
                            + "; остановить: Ctrl+C", highlight=False)
 
     def origin(self, request: web.Request) -> str:
-        """Where the browser reaches us: the configured public URL (behind a proxy), else the address it used."""
-        return self.configured_url or f"{request.scheme}://{request.host}"
+        """Where the browser reaches us: the configured public URL, else the address it used, with the scheme
+        a TLS proxy reports (X-Forwarded-Proto), so an https page opens its WebSocket as wss. The headers only
+        shape the page sent back to the same browser."""
+        if self.configured_url:
+            return self.configured_url
+        forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        scheme = forwarded if forwarded in ("http", "https") else request.scheme
+        return f"{scheme}://{request.host}"
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
