@@ -380,3 +380,28 @@ def test_the_screen_after_login_fits_the_role(store, world, login, start):
         assert isinstance(app.screen, DiaryScreen if start is DiaryScreen else DashboardScreen)
 
     drive(app, scenario)
+
+
+def test_a_parent_of_two_chooses_the_child(store, world):
+    from zhurnal.core.models import Guardianship
+    from zhurnal.tui.app.screens.diary import ChildChooser
+
+    lessons(store, world)
+    with store.session() as s:
+        s.add(Guardianship(school_id=world.parent.school_id, parent_id=world.parent.person_id,
+                           student_id=world.students[1], relation="mother", start_date=date(2020, 1, 1)))
+        s.commit()
+    app = app_for(store, world.parent)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        assert isinstance(app.screen, ChildChooser)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DiaryScreen) and "Борисова Анна" in screen_text(app)
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Андреев Пётр" in screen_text(app)
+
+    drive(app, scenario)
