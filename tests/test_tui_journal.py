@@ -171,7 +171,12 @@ def test_the_administrator_reads_the_journal_without_editing(store, admin, world
         app.action_open("journal")
         await settle(pilot)
         assert isinstance(app.screen, JournalListScreen)
-        assert app.screen.query_one("#journals", DataTable).row_count == 1
+        table = app.screen.query_one("#journals", DataTable)
+        assert table.row_count == 1
+        await pilot.press(*"7б")  # the filter: no such class
+        assert table.row_count == 0 and "Доступных журналов нет" in screen_text(app)
+        await pilot.press("backspace", "backspace", *"5а иван")  # class and teacher, any case
+        assert table.row_count == 1
         await pilot.press("enter")
         await settle(pilot)
         grid = app.screen.query_one(JournalGrid)
