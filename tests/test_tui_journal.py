@@ -182,7 +182,10 @@ def test_the_administrator_reads_the_journal_without_editing(store, admin, world
         grid = app.screen.query_one(JournalGrid)
         assert not grid.editable
         assert "только чтение" in screen_text(app)
-        await pilot.press("down", "4", "delete", "f9")
+        await pilot.press("ctrl+g")  # the history of the 5: readers see it too
+        await settle(pilot)
+        assert "ivanova" in screen_text(app) and "— → 5" in screen_text(app)
+        await pilot.press("escape", "down", "4", "delete", "f9")
         await settle(pilot)
 
     drive(app, scenario)
