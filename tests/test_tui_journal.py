@@ -171,13 +171,21 @@ def test_the_administrator_reads_the_journal_without_editing(store, admin, world
         app.action_open("journal")
         await settle(pilot)
         assert isinstance(app.screen, JournalListScreen)
-        assert app.screen.query_one("#journals", DataTable).row_count == 1
+        table = app.screen.query_one("#journals", DataTable)
+        assert table.row_count == 1
+        await pilot.press(*"7б")  # the filter: no such class
+        assert table.row_count == 0 and "Доступных журналов нет" in screen_text(app)
+        await pilot.press("backspace", "backspace", *"5а иван")  # class and teacher, any case
+        assert table.row_count == 1
         await pilot.press("enter")
         await settle(pilot)
         grid = app.screen.query_one(JournalGrid)
         assert not grid.editable
         assert "только чтение" in screen_text(app)
-        await pilot.press("down", "4", "delete", "f9")
+        await pilot.press("ctrl+g")  # the history of the 5: readers see it too
+        await settle(pilot)
+        assert "ivanova" in screen_text(app) and "— → 5" in screen_text(app)
+        await pilot.press("escape", "down", "4", "delete", "f9")
         await settle(pilot)
 
     drive(app, scenario)
@@ -378,5 +386,30 @@ def test_the_screen_after_login_fits_the_role(store, world, login, start):
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, DiaryScreen if start is DiaryScreen else DashboardScreen)
+
+    drive(app, scenario)
+
+
+def test_a_parent_of_two_chooses_the_child(store, world):
+    from zhurnal.core.models import Guardianship
+    from zhurnal.tui.app.screens.diary import ChildChooser
+
+    lessons(store, world)
+    with store.session() as s:
+        s.add(Guardianship(school_id=world.parent.school_id, parent_id=world.parent.person_id,
+                           student_id=world.students[1], relation="mother", start_date=date(2020, 1, 1)))
+        s.commit()
+    app = app_for(store, world.parent)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        assert isinstance(app.screen, ChildChooser)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DiaryScreen) and "Борисова Анна" in screen_text(app)
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Андреев Пётр" in screen_text(app)
 
     drive(app, scenario)

@@ -219,6 +219,7 @@ def binding_owners() -> list[type[Any]]:
     from zhurnal.tui.app.screens.journal_grid import JournalGridScreen
     from zhurnal.tui.app.screens.lesson_form import LessonFormScreen
     from zhurnal.tui.app.screens.login import LoginScreen
+    from zhurnal.tui.app.screens.mark_history import MarkHistoryScreen
     from zhurnal.tui.app.screens.menu import MenuScreen
     from zhurnal.tui.app.screens.movement import MovementScreen
     from zhurnal.tui.app.screens.order_form import OrderFormScreen
@@ -234,7 +235,7 @@ def binding_owners() -> list[type[Any]]:
     return [ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
             HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen,
             PersonPicker, JournalListScreen, JournalGridScreen, JournalGrid, LessonFormScreen, UnlockRequestScreen,
-            DiaryScreen, ChildChooser, MenuScreen, UnlockRequestsScreen]
+            DiaryScreen, ChildChooser, MenuScreen, UnlockRequestsScreen, MarkHistoryScreen]
 
 
 def known_binding_ids() -> set[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from zhurnal.core.services.diary import DiaryChild
-from zhurnal.core.services.journal import JournalEntry, LessonImpact, LessonView
+from zhurnal.core.services.journal import JournalEntry, LessonImpact, LessonView, MarkHistoryEntry
 from zhurnal.core.services.lock_exceptions import LockExceptionView
 from zhurnal.core.services.term_marks import TermMarkRow
 from zhurnal.tui.app.journal_workers import DiaryData, JournalData
@@ -75,6 +75,15 @@ class ImpactLoaded(Message):
         self.lesson = lesson
         self.impact = impact
         self.purpose = purpose
+
+
+class HistoryLoaded(Message):
+    """The history of a cell's marks: (kind of work, changes oldest first) per mark."""
+
+    def __init__(self, title: str, histories: list[tuple[str, list[MarkHistoryEntry]]]) -> None:
+        super().__init__()
+        self.title = title
+        self.histories = histories
 
 
 class UnlockRequested(Message):

@@ -11,7 +11,15 @@ from datetime import date
 
 from zhurnal.core.errors import NotFound
 from zhurnal.core.services.diary import DiaryChild, DiaryService, DiaryWeek
-from zhurnal.core.services.journal import JournalEntry, JournalService, JournalView, LessonImpact, LessonView, MarkView
+from zhurnal.core.services.journal import (
+    JournalEntry,
+    JournalService,
+    JournalView,
+    LessonImpact,
+    LessonView,
+    MarkHistoryEntry,
+    MarkView,
+)
 from zhurnal.core.services.lock_exceptions import LockExceptionService, LockExceptionView
 from zhurnal.core.services.schools import SchoolService
 from zhurnal.core.services.term_marks import TermMarkRow, TermMarkService
@@ -83,6 +91,10 @@ def save_mark(ctx: Context, lesson_id: int, student_id: int, value: str | None,
               work_type_id: int | None) -> MarkView | None:
     return JournalService(ctx.store).set_mark(ctx.signed_in(), lesson_id, student_id, value, work_type_id,
                                               today=ctx.day())
+
+
+def mark_history(ctx: Context, mark_id: int) -> list[MarkHistoryEntry]:
+    return JournalService(ctx.store).mark_history(ctx.signed_in(), mark_id)
 
 
 def save_attendance(ctx: Context, lesson_id: int, student_id: int, status: str) -> str:

@@ -1,5 +1,6 @@
 """The journals the signed-in user may open: a teacher's own assignments (and, for a class teacher, every
-subject of their class, read-only), or every class for the administration. Enter opens the grid."""
+subject of their class, read-only), or every class for the administration. Typing filters the list by class,
+subject or teacher (the administration sees hundreds); Enter opens the grid."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.services.journal import JournalEntry
@@ -29,14 +30,21 @@ class JournalListScreen(AppScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("screen.back", "escape", "app.pop_screen"),
         bind("journal.open", "enter", "open_journal", priority=True),
+        bind("journal.to_list", "down", "focus_list", show=False, priority=True),
     ]
+    DEFAULT_CSS = """
+    #journals-filter { margin: 0 1; width: 1fr; }
+    #journals-status { height: 1; padding: 0 1; }
+    """
 
     def __init__(self) -> None:
         super().__init__(id="journal-list-screen")
         self.entries: dict[int, JournalEntry] = {}
+        self.all_entries: list[JournalEntry] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Input(id="journals-filter", placeholder=t("journal.list.filter"), compact=True)
         yield DataTable(id="journals", cursor_type="row", zebra_stripes=True)
         yield Static("", id="journals-status")
         yield KeyFooter()
@@ -49,7 +57,7 @@ class JournalListScreen(AppScreen):
         table.add_column(t("journal.list.col.teacher"), key="teacher")
         table.add_column(t("journal.list.col.access"), key="access")
         table.loading = True
-        table.focus()
+        self.query_one("#journals-filter", Input).focus()
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="journals")
@@ -67,15 +75,25 @@ class JournalListScreen(AppScreen):
     @on(JournalsLoaded)
     def loaded(self, message: JournalsLoaded) -> None:
         self.finish_loading()
+        self.all_entries = message.entries
+        self.fill()
+
+    @on(Input.Changed, "#journals-filter")
+    def fill(self) -> None:
+        """The rows matching the filter (every word of it, in the class, subject, subgroup or teacher)."""
+        words = self.query_one("#journals-filter", Input).value.casefold().split()
         table = self.query_one("#journals", DataTable)
         table.clear()
-        self.entries = {e.assignment_id: e for e in message.entries}
-        for entry in message.entries:
+        shown = [e for e in self.all_entries
+                 if all(w in f"{e.class_name} {e.subject_name} {e.subgroup or ''} {e.teacher_name}".casefold()
+                        for w in words)]
+        self.entries = {e.assignment_id: e for e in shown}
+        for entry in shown:
             subject = f"{entry.subject_name} ({entry.subgroup})" if entry.subgroup else entry.subject_name
             access = t("journal.list.writable") if entry.writable else t("journal.list.read_only")
             table.add_row(entry.class_name, subject, entry.teacher_name, access, key=str(entry.assignment_id))
-        self.query_one("#journals-status", Static).update(
-            t("journal.list.status", count=len(message.entries)) if message.entries else t("journal.list.none"))
+        status = t("journal.list.status", count=len(shown)) if shown else t("journal.list.none")
+        self.query_one("#journals-status", Static).update(status)
         self.refresh_bindings()
 
     def highlighted(self) -> JournalEntry | None:
@@ -88,7 +106,12 @@ class JournalListScreen(AppScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_journal":
             return self.highlighted() is not None
+        if action == "focus_list":
+            return self.focused is self.query_one("#journals-filter", Input)
         return True
+
+    def action_focus_list(self) -> None:
+        self.query_one("#journals", DataTable).focus()
 
     @on(DataTable.RowSelected, "#journals")
     def row_selected(self) -> None:

@@ -27,6 +27,7 @@ from zhurnal.tui.app.journal_messages import (
     CellOp,
     CellRefused,
     CellSaved,
+    HistoryLoaded,
     ImpactLoaded,
     JournalLoaded,
     LessonChanged,
@@ -67,6 +68,7 @@ class JournalGridScreen(AppScreen):
         bind("journal.remove_lesson", "ctrl+delete", "remove_lesson", show=False),
         bind("journal.unlock", "ctrl+u", "unlock", show=False),
         bind("journal.all_present", "ctrl+e", "all_present", show=False),
+        bind("journal.history", "ctrl+g", "history", show=False),
         bind("journal.reload", "ctrl+r", "reload", show=False),
     ]
 
@@ -501,6 +503,31 @@ class JournalGridScreen(AppScreen):
             self.post_message(CallFailed(str(exc), "lesson"))
             return
         self.post_message(LessonChanged(lesson.id, t("journal.attendance.taken", day=day(lesson.day))))
+
+    def action_history(self) -> None:
+        model, grid = self.model, self.grid
+        if model is None or not 0 <= grid.cursor_row < model.rows or grid.cursor_col >= model.term_col:
+            return
+        lesson, student = model.lessons[grid.cursor_col], model.students[grid.cursor_row]
+        marks = model.marks.get((lesson.id, student.id), [])
+        names = [model.work_types[m.work_type_id].name if m.work_type_id in model.work_types else "" for m in marks]
+        self.load_history(t("journal.history.title", name=student.full_name, day=day(lesson.day)),
+                          [(m.id, name) for m, name in zip(marks, names, strict=True)])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="journal-history")
+    def load_history(self, title: str, marks: list[tuple[int, str]]) -> None:
+        try:
+            histories = [(name, journal_workers.mark_history(self.ctx, mark_id)) for mark_id, name in marks]
+        except ZhurnalError as exc:
+            self.post_message(CallFailed(str(exc), "history"))
+            return
+        self.post_message(HistoryLoaded(title, histories))
+
+    @on(HistoryLoaded)
+    def show_history(self, message: HistoryLoaded) -> None:
+        from zhurnal.tui.app.screens.mark_history import MarkHistoryScreen
+
+        self.app.push_screen(MarkHistoryScreen(message.title, message.histories))
 
     # ------------------------------------------------------------------------------ periods, work, lock
 
