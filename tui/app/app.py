@@ -72,7 +72,7 @@ class ZhurnalApp(App[None], inherit_bindings=False):
 
             self.push_screen(LoginScreen())
         else:
-            self.push_screen(self.make_screen("dashboard"))
+            self.show_start()
 
     # ------------------------------------------------------------------------------------------- sign in
 
@@ -88,7 +88,23 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             self.switch_screen(PasswordScreen(signed))
             return
         self.ctx.actor = signed.actor
-        self.switch_screen(self.make_screen("dashboard"))
+        self.show_start(switch=True)
+
+    def show_start(self, *, switch: bool = False) -> None:
+        """The start screen after login (docs/tui.md): the dashboard, with a teacher's journals above it; the
+        diary itself for students and parents (make_screen("dashboard") gives it to them)."""
+        base = self.make_screen("dashboard")
+        if switch:
+            self.switch_screen(base)
+        else:
+            self.push_screen(base)
+        if self.ctx.can("journal.write"):
+            self.push_screen(self.make_screen("journal"))
+
+    def diary_only(self) -> bool:
+        """A user with a diary and no staff actions (a student or a parent)."""
+        return self.ctx.can("diary.read") and not any(self.ctx.can(a) for a in ("school.read", "journal.write",
+                                                                                 "journal.read", "people.read"))
 
     def signed_out(self, message: str) -> None:
         """Back to the login screen with nobody signed in, saying why: after a restore replaced the database
@@ -127,7 +143,9 @@ class ZhurnalApp(App[None], inherit_bindings=False):
     # ---------------------------------------------------------------------------------------- navigation
 
     def make_screen(self, target: str) -> Screen[Any]:
-        if target == "dashboard":
+        if target == "dashboard" and self.diary_only():
+            target = "diary"  # the diary is a student's and a parent's dashboard
+        elif target == "dashboard":
             from zhurnal.tui.app.screens.dashboard import DashboardScreen
 
             return DashboardScreen()
@@ -210,21 +228,30 @@ def binding_owners() -> list[type[Any]]:
     from zhurnal.tui.app.screens.classes import ClassesScreen
     from zhurnal.tui.app.screens.confirm import ConfirmScreen
     from zhurnal.tui.app.screens.dashboard import DashboardScreen
+    from zhurnal.tui.app.screens.diary import ChildChooser, DiaryScreen
     from zhurnal.tui.app.screens.help import HelpScreen
+    from zhurnal.tui.app.screens.journal import JournalListScreen
+    from zhurnal.tui.app.screens.journal_grid import JournalGridScreen
+    from zhurnal.tui.app.screens.lesson_form import LessonFormScreen
     from zhurnal.tui.app.screens.login import LoginScreen
+    from zhurnal.tui.app.screens.mark_history import MarkHistoryScreen
     from zhurnal.tui.app.screens.menu import MenuScreen
     from zhurnal.tui.app.screens.movement import MovementScreen
     from zhurnal.tui.app.screens.order_form import OrderFormScreen
     from zhurnal.tui.app.screens.orders import OrdersScreen
     from zhurnal.tui.app.screens.people import PeopleScreen
     from zhurnal.tui.app.screens.person_form import PersonFormScreen
+    from zhurnal.tui.app.screens.unlock_request import UnlockRequestScreen
+    from zhurnal.tui.app.screens.unlock_requests import UnlockRequestsScreen
+    from zhurnal.tui.app.widgets.journal_grid import JournalGrid
     from zhurnal.tui.app.widgets.people_list import PeopleList
     from zhurnal.tui.app.widgets.person_picker import PersonPicker
 
     owners: list[type[Any]] = [
         ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
         HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen, PersonPicker,
-        MenuScreen, *admin_binding_owners()]
+        MenuScreen, *admin_binding_owners(), JournalListScreen, JournalGridScreen, JournalGrid,
+        LessonFormScreen, UnlockRequestScreen, DiaryScreen, ChildChooser, UnlockRequestsScreen, MarkHistoryScreen]
     for section in SECTIONS.values():
         screen_class = getattr(importlib.import_module(section.module), section.cls)
         if screen_class not in owners:

@@ -27,7 +27,7 @@ def menu_entries(can: Callable[[str], bool]) -> list[tuple[str, str]]:
     """(target, title) of every section the actor may open; `can(action)` says whether it holds an action."""
     entries = [(target, t(key)) for target, key in _PEOPLE if target in KINDS and can("people.read")]
     entries += [(target, t(section.title_key)) for target, section in SECTIONS.items()
-                if section.action is None or can(section.action)]
+                if section.allowed(can)]
     return entries
 
 
