@@ -18,6 +18,7 @@ from zhurnal.core.models.school import (
     TeachingAssignment,
     Term,
 )
+from zhurnal.core.models.year import RolloverItem, RolloverRun, YearArchiveFile
 
 __all__ = [
     "ORDER_KINDS",
@@ -35,6 +36,8 @@ __all__ = [
     "Order",
     "Person",
     "RoleGrant",
+    "RolloverItem",
+    "RolloverRun",
     "School",
     "SchoolClass",
     "Setting",
@@ -43,5 +46,6 @@ __all__ = [
     "TeachingAssignment",
     "Term",
     "User",
+    "YearArchiveFile",
     "utcnow",
 ]
