@@ -13,7 +13,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
-from tests.year_support import NEXT, ORDERS, actor, demo, next_terms, snapshot  # noqa: F401 - fixtures
+from tests import year_support
+from tests.year_support import NEXT, ORDERS, next_terms, snapshot
 from zhurnal.core.errors import Conflict, ValidationFailed
 from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Order, SchoolClass, YearArchiveFile
 from zhurnal.core.services.enrolments import EnrolmentService
@@ -22,6 +23,16 @@ from zhurnal.core.services.orders import OrderService
 from zhurnal.core.services.promotion import OUTCOMES, PromotionService
 from zhurnal.core.services.rollover import RolloverService
 from zhurnal.core.services.years import YearService
+
+
+@pytest.fixture
+def demo(engine_name, request, tmp_path_factory, tmp_path):
+    yield from year_support.demo_store(engine_name, request, tmp_path_factory, tmp_path)
+
+
+@pytest.fixture
+def actor(demo):
+    return year_support.admin_actor(demo)
 
 
 def open_next(store, actor):

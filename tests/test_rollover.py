@@ -8,11 +8,22 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.year_support import NEXT, actor, demo, next_terms, snapshot  # noqa: F401 - fixtures
+from tests import year_support
+from tests.year_support import NEXT, next_terms, snapshot
 from zhurnal.core.errors import NotFound, ValidationFailed
 from zhurnal.core.models import CurriculumItem, SchoolClass, TeachingAssignment
 from zhurnal.core.services.rollover import RolloverService
 from zhurnal.core.services.years import YearService
+
+
+@pytest.fixture
+def demo(engine_name, request, tmp_path_factory, tmp_path):
+    yield from year_support.demo_store(engine_name, request, tmp_path_factory, tmp_path)
+
+
+@pytest.fixture
+def actor(demo):
+    return year_support.admin_actor(demo)
 
 
 def propose(store, actor, **changes):

@@ -51,10 +51,10 @@ def _build(store: Store) -> None:
     build_demo(store, seed=1, today=TODAY, admin_login=ADMIN_LOGIN, admin_password_hash=hash_password(ADMIN_PASSWORD))
 
 
-@pytest.fixture
-def demo(engine_name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-         tmp_path: Path) -> Iterator[Store]:
-    """A fresh copy of the demo school (about 1,100 students in 22 classes, year 2026/2027)."""
+def demo_store(engine_name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               tmp_path: Path) -> Iterator[Store]:
+    """For a test module's `demo` fixture: a fresh copy of the demo school (about 1,100 students in 22
+    classes, year 2026/2027)."""
     if engine_name == "sqlite":
         if "sqlite" not in _built:
             path = tmp_path_factory.mktemp("yeardemo") / "demo.sqlite3"
@@ -84,9 +84,8 @@ def demo(engine_name: str, request: pytest.FixtureRequest, tmp_path_factory: pyt
     server.drop(name)
 
 
-@pytest.fixture
-def actor(demo: Store) -> Actor:
-    return AuthService(demo).login(ADMIN_LOGIN, ADMIN_PASSWORD).actor
+def admin_actor(store: Store) -> Actor:
+    return AuthService(store).login(ADMIN_LOGIN, ADMIN_PASSWORD).actor
 
 
 def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
