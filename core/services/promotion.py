@@ -665,9 +665,10 @@ class PromotionService(Service):
         from zhurnal.core.backup.service import auto_backup
 
         backup = auto_backup(self.store, "year-close")
-        refuse_again = check_plan(uow, plan)  # someone may have changed something during the backup
-        if refuse_again:
-            raise ValidationFailed(refuse_again)
+        if backup is not None:
+            refuse_again = check_plan(uow, plan)  # someone may have changed something during the backup
+            if refuse_again:
+                raise ValidationFailed(refuse_again)
         report = apply_plan(uow, plan, archive_dir=archive_dir)
         return dataclasses.replace(report, backup=backup)
 
