@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from tests import year_support
 from tests.year_support import NEXT, ORDERS, next_terms, snapshot
+from zhurnal.core.backup.format import tables_in_order
 from zhurnal.core.errors import Conflict, ValidationFailed
 from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Order, SchoolClass, YearArchiveFile
 from zhurnal.core.services.enrolments import EnrolmentService
@@ -201,6 +202,8 @@ def test_the_archive_is_stored_with_its_manifest(demo, actor, tmp_path):
         assert (report.archive_folder / entry["name"]).read_bytes() == rows[entry["name"]]
     assert rows["movement-book.pdf"].startswith(b"%PDF")
     assert report.archive_folder.parent.parent == tmp_path
+    # stored as rows, so every backup carries the archive (the backup dumps every table of the schema)
+    assert "year_archive_files" in {t.name for t in tables_in_order()}
 
 
 def test_undo_of_a_closing_restores_exactly_then_the_opening(demo, actor, tmp_path):
@@ -231,3 +234,15 @@ def test_undo_is_refused_when_a_moved_enrolment_changed_since(demo, actor):
         RolloverService(demo).undo_last(actor)
     assert "изменена после операции" in str(caught.value) and "резервную копию" in str(caught.value)
     assert snapshot(demo) == before
+
+
+def test_with_a_backup_recipient_the_closing_backs_up_first(demo, actor, tmp_path, monkeypatch):
+    from zhurnal.core.backup import keys
+    from zhurnal.core.backup.age import X25519Identity
+
+    monkeypatch.setenv("ZHURNAL_DATA_DIR", str(tmp_path / "data"))
+    keys.add_recipient(X25519Identity.generate().recipient().to_string())
+    open_next(demo, actor)
+    report = PromotionService(demo).apply_close(actor, plan(demo, actor))
+    assert report.backup is not None and report.backup.name.endswith("-before-year-close.age")
+    assert report.backup.exists() and report.archive_folder.is_relative_to(tmp_path / "data" / "archive")

@@ -659,14 +659,16 @@ class PromotionService(Service):
                                                                   f"{len(missing)} (класс, предмет); см. предпросмотр"))
         if problems:
             raise ValidationFailed(problems)
-        # The checks above ran in our (still read-only) transaction; the backup must not wait for a writer,
-        # so end it before the backup and let the apply below start a fresh one.
-        uow.session.rollback()
+        from zhurnal.core.backup import keys
         from zhurnal.core.backup.service import auto_backup
 
-        backup = auto_backup(self.store, "year-close")
-        if backup is not None:
-            refuse_again = check_plan(uow, plan)  # someone may have changed something during the backup
+        backup = None
+        if keys.list_recipients():
+            # The backup reads in its own transaction and audits: end ours first (nothing written yet), then
+            # check again in a fresh one, since someone may have changed something meanwhile.
+            uow.session.rollback()
+            backup = auto_backup(self.store, "year-close")
+            refuse_again = check_plan(uow, plan)
             if refuse_again:
                 raise ValidationFailed(refuse_again)
         report = apply_plan(uow, plan, archive_dir=archive_dir)
