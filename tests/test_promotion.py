@@ -246,3 +246,26 @@ def test_with_a_backup_recipient_the_closing_backs_up_first(demo, actor, tmp_pat
     report = PromotionService(demo).apply_close(actor, plan(demo, actor))
     assert report.backup is not None and report.backup.name.endswith("-before-year-close.age")
     assert report.backup.exists() and report.archive_folder.is_relative_to(tmp_path / "data" / "archive")
+
+
+def test_a_student_already_enrolled_in_the_new_year_is_named_and_undo_of_the_opening_refused(demo, actor):
+    opened = open_next(demo, actor)
+    proposed = plan(demo, actor)
+    ninth = next(s for s in proposed.students if s.parallel == 9)
+    with demo.session(write=False) as session:
+        ten_a = session.scalar(select(SchoolClass.id).where(SchoolClass.year_id == opened.year.id,
+                                                            SchoolClass.name == "10А"))
+    order = OrderService(demo).create(actor, "8-у", date(2027, 8, 20), "enrolment", "О зачислении")
+    # a 9th-grader enrolled into the new 10А by hand (only possible after her old enrolment ends)
+    departed = OrderService(demo).create(actor, "9-у", date(2027, 8, 20), "departure", "Об отчислении")
+    EnrolmentService(demo).depart(actor, ninth.person_id, date(2027, 8, 20), departed.id, "other")
+    EnrolmentService(demo).enrol(actor, ninth.person_id, ten_a, opened.year.start, order.id)
+    fresh = plan(demo, actor)
+    assert ninth.person_id not in {s.person_id for s in fresh.students}  # no longer active in 2026/2027
+    stale = PromotionService(demo).preview(actor, proposed)
+    assert any("не обучаются в 2026/2027" in p.message for p in stale.problems)
+    before = snapshot(demo)
+    with pytest.raises(Conflict) as caught:
+        RolloverService(demo).undo_last(actor)
+    assert "ссылаются другие данные" in str(caught.value)
+    assert snapshot(demo) == before

@@ -371,8 +371,29 @@ def check_plan(uow: UnitOfWork, plan: ClosePlan) -> list[Problem]:
     for (field_name, code, message), names in grouped.items():
         shown = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
         problems.append(Problem(field_name, code, f"{message} — обучающихся: {len(names)} ({shown})"))
+    problems += _already_enrolled(uow, plan, nxt)
     problems += _check_orders(uow, plan)
     return _unique(problems)
+
+
+def _already_enrolled(uow: UnitOfWork, plan: ClosePlan, nxt: AcademicYear | None) -> list[Problem]:
+    """Students who stay but already have an enrolment from the new year's start (enrolled by hand)."""
+    staying = [s for s in plan.students if s.outcome in STAYING]
+    if nxt is None or not staying:
+        return []
+    ids = [s.person_id for s in staying]
+    found: set[int] = set()
+    for start in range(0, len(ids), 1000):
+        found |= set(uow.session.scalars(select(Enrolment.person_id).where(
+            Enrolment.school_id == uow.school_id, Enrolment.person_id.in_(ids[start:start + 1000]),
+            Enrolment.start_date >= nxt.start_date)))
+    names = [f"{s.class_name} {s.full_name}" for s in staying if s.person_id in found]
+    if not names:
+        return []
+    shown = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
+    return [Problem("students", "already_enrolled", f"Уже зачислены в {nxt.name}, а в плане остаются в школе — "
+                                                    f"обучающихся: {len(names)} ({shown}); выберите для них "
+                                                    "выбытие или отмените то зачисление")]
 
 
 def _check_outcome(s: StudentOutcome, level: GradeLevel | None, nxt_level: GradeLevel | None,
