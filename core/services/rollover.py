@@ -211,7 +211,7 @@ def build_proposal(uow: UnitOfWork, old: AcademicYear, name: str, start: date, e
     # Grades entered from a terminal grade (10 after 9) are formed anew, like first classes.
     formed_levels = {lv.next_level_id for lv in levels.values() if lv.is_terminal and lv.next_level_id}
     first_number = min(levels) if levels else 1
-    teacher_ids = {c.class_teacher_id for c in old_classes if c.class_teacher_id in employed}
+    teachers = _names(uow, {c.class_teacher_id for c in old_classes if c.class_teacher_id in employed})
     plans: list[ClassPlan] = []
     source_of: dict[str, SchoolClass] = {}  # new class name -> the old class whose assignments it takes
     for c in old_classes:
@@ -221,23 +221,20 @@ def build_proposal(uow: UnitOfWork, old: AcademicYear, name: str, start: date, e
         nxt = by_id[level.next_level_id]
         if nxt.id in formed_levels:
             continue
-        teacher = c.class_teacher_id if c.class_teacher_id in employed else None
-        plans.append(ClassPlan(f"{nxt.number}{c.letter}", nxt.number, c.letter, "carried", c.id, c.name,
-                               teacher, None))
-        source_of[plans[-1].name] = c
+        teacher = c.class_teacher_id if c.class_teacher_id in teachers else None
+        plan = ClassPlan(f"{nxt.number}{c.letter}", nxt.number, c.letter, "carried", c.id, c.name, teacher,
+                         teachers.get(teacher) if teacher is not None else None)
+        plans.append(plan)
+        source_of[plan.name] = c
     for level in sorted((lv for lv in levels.values() if lv.id in formed_levels or lv.number == first_number),
                         key=lambda lv: lv.number):
-        letters = [c for c in old_classes if c.grade_level_id == level.id]
+        same_level = [c for c in old_classes if c.grade_level_id == level.id]
         source = "first" if level.number == first_number else "formed"
-        for c in letters or []:
+        for c in same_level:
             plans.append(ClassPlan(c.name, level.number, c.letter, source, None, None, None, None))
             source_of[c.name] = c
-        if not letters:
+        if not same_level:
             plans.append(ClassPlan(f"{level.number}А", level.number, "А", source, None, None, None, None))
-    names = _names(uow, {t for t in teacher_ids if t is not None})
-    plans = [p if p.class_teacher_id is None else
-             ClassPlan(p.name, p.parallel, p.letter, p.source, p.previous_class_id, p.previous_name,
-                       p.class_teacher_id, names.get(p.class_teacher_id)) for p in plans]
     plans.sort(key=lambda p: (p.parallel, letter_order(p.letter)))
 
     subjects = {s.id: s for s in uow.session.scalars(select(Subject).where(Subject.school_id == uow.school_id))}
