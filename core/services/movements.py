@@ -10,7 +10,6 @@ inside the school and the yearly promotion are not arrivals or departures.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import and_, select
@@ -134,41 +133,18 @@ WIDTHS_MM = (62, 22, 20, 14, 22, 22, 46, 59)  # landscape A4: 277 mm between the
 
 
 def book_xlsx(book: MovementBook, school_name: str = "") -> bytes:
-    """One sheet per section (arrivals, departures, the four lists)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
+    """One sheet per section (arrivals, departures, the four lists); dates as dates (дд.мм.гггг)."""
     from zhurnal.core.letters.xlsx import neutralise
+    from zhurnal.core.services.sheets import Sheet, write_xlsx
 
-    # Write-only: a school's year is thousands of rows. Text goes through neutralise (a leading apostrophe
-    # for anything a spreadsheet could take for a formula), since write-only cells take no data_type.
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
+    sheets = []
+    period = f"{format_date(book.date_from)}–{format_date(book.date_to)}"
     for title, rows in book.sections():
-        sheet = workbook.create_sheet(title[:31])
-        for column, width in zip("ABCDEFGH", (36, 14, 12, 8, 12, 14, 28, 34), strict=True):
-            sheet.column_dimensions[column].width = width
-        sheet.freeze_panes = "A3"
-
-        def styled(value: object, *, font: Font | None = None, date_format: bool = False) -> WriteOnlyCell:
-            cell = WriteOnlyCell(sheet, value=value)  # noqa: B023 - used right away, in this iteration
-            if font is not None:
-                cell.font = font
-            if date_format:
-                cell.number_format = "DD.MM.YYYY"
-            return cell
-
-        sheet.append([styled(f"{title}: {format_date(book.date_from)}–{format_date(book.date_to)}"
-                             + (f", {neutralise(school_name)}" if school_name else ""), font=bold)])
-        sheet.append([styled(h, font=bold) for h in HEADERS])
-        for r in rows:
-            sheet.append([neutralise(r.full_name), styled(r.birth_date, date_format=True),
-                          styled(r.date, date_format=True), neutralise(r.class_name), neutralise(r.order_number),
-                          styled(r.order_date, date_format=True), r.reason, neutralise(r.counterpart or "")])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        body = [[neutralise(r.full_name), r.birth_date, r.date, neutralise(r.class_name), neutralise(r.order_number),
+                 r.order_date, r.reason, neutralise(r.counterpart or "")] for r in rows]
+        heading = f"{title}: {period}" + (f", {neutralise(school_name)}" if school_name else "")
+        sheets.append(Sheet(title[:31], [[heading], list(HEADERS), *body], (36, 14, 12, 8, 12, 14, 28, 34), 2))
+    return write_xlsx(sheets)
 
 
 def book_pdf(book: MovementBook, school_name: str = "") -> bytes:
@@ -184,8 +160,8 @@ def book_pdf(book: MovementBook, school_name: str = "") -> bytes:
         fonts = resources.files("zhurnal.core.data").joinpath("fonts")
         pdf = FPDF(orientation="landscape", unit="mm", format="A4")
         pdf.set_auto_page_break(False)
-        for style, file in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
-            pdf.add_font("sans", style, str(stack.enter_context(resources.as_file(fonts.joinpath(file)))))
+        # One font: parsing and subsetting a TrueType font is most of the time this document takes.
+        pdf.add_font("sans", "", str(stack.enter_context(resources.as_file(fonts.joinpath("DejaVuSans.ttf")))))
         pdf.set_creator("zhurnal")
         pdf.set_title("Книга движения обучающихся")
         pdf.set_lang("ru")
@@ -212,11 +188,11 @@ def book_pdf(book: MovementBook, school_name: str = "") -> bytes:
 
         def header(title: str) -> float:
             pdf.add_page()
-            pdf.set_font("sans", "B", 12)
+            pdf.set_font("sans", "", 12)
             pdf.text(left, 14, f"Книга движения обучающихся: {format_date(book.date_from)}–"
                                f"{format_date(book.date_to)}" + (f". {school_name}" if school_name else ""))
             pdf.text(left, 21, title)
-            pdf.set_font("sans", "B", 8)
+            pdf.set_font("sans", "", 8)
             x = left
             for text, width in zip(HEADERS, WIDTHS_MM, strict=True):
                 pdf.text(x, 28, fit(text, width))
@@ -241,7 +217,7 @@ def book_pdf(book: MovementBook, school_name: str = "") -> bytes:
                 y += step
         # The lists (promoted, retained, ...) are reports of their own, in the XLSX; the book counts them.
         y = min(y, bottom) + step
-        pdf.set_font("sans", "B", 9)
+        pdf.set_font("sans", "", 9)
         pdf.text(left, y, "; ".join(f"{LIST_TITLES[k]}: {len(book.lists.get(k, ()))}" for k in LISTS))
         return bytes(pdf.output())
 

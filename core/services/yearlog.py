@@ -73,6 +73,13 @@ class Recorder:
         self.items.append({"action": "update", "table_name": row.__tablename__, "row_id": row.id, "row": row,
                            "before": json.dumps(before, ensure_ascii=False, sort_keys=True)})
 
+    def changed(self, table_name: str, row_id: int, before: dict[str, Any], version_after: int) -> None:
+        """A row changed outside the mapper (in bulk): its old values (version included) and new version."""
+        self.items.append({"action": "update", "table_name": table_name, "row_id": row_id, "row": None,
+                           "version": version_after,
+                           "before": json.dumps({f: _encode(v) for f, v in before.items()}, ensure_ascii=False,
+                                                sort_keys=True)})
+
     def save(self, to_year_id: int | None, summary: dict[str, Any]) -> RolloverRun:
         """Write the run and its items; call after the last change has been flushed (versions are final)."""
         uow = self.uow
@@ -82,7 +89,8 @@ class Recorder:
         uow.session.add(run)
         uow.session.flush()
         rows = [{"run_id": run.id, "seq": seq, "action": item["action"], "table_name": item["table_name"],
-                 "row_id": item["row_id"], "version": getattr(item["row"], "version", None),
+                 "row_id": item["row_id"],
+                 "version": item["version"] if "version" in item else getattr(item["row"], "version", None),
                  "before": item.get("before")} for seq, item in enumerate(self.items)]
         for start in range(0, len(rows), 1000):
             uow.session.execute(insert(RolloverItem), rows[start:start + 1000])
