@@ -269,3 +269,13 @@ def test_a_student_already_enrolled_in_the_new_year_is_named_and_undo_of_the_ope
         RolloverService(demo).undo_last(actor)
     assert "ссылаются другие данные" in str(caught.value)
     assert snapshot(demo) == before
+
+
+def test_the_report_sheets_keep_text_as_text_and_dates_as_dates():
+    from zhurnal.core.services.sheets import Sheet, write_xlsx
+
+    data = write_xlsx([Sheet("Прибыли", [["Книга & <движение>"], ["ФИО", "Дата"],
+                                         ["=HYPERLINK(\"x\")", date(2027, 5, 30), 7, None, "a\x01b"]], (30, 12), 2)])
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("Прибыли").to_python()
+    assert rows[0][0] == "Книга & <движение>"
+    assert rows[2][:3] == ["=HYPERLINK(\"x\")", date(2027, 5, 30), 7] and rows[2][4] == "ab"
