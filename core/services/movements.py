@@ -70,8 +70,14 @@ def movement_book(uow: UnitOfWork, date_from: dt.date, date_to: dt.date) -> Move
     if date_from > date_to:
         raise ValidationFailed([Problem("date_to", "out_of_range", f"Период: {format_date(date_from)} позже "
                                                                    f"{format_date(date_to)}")])
+    # Plain columns, not mapped objects: a year's book is thousands of rows.
     start_order, end_order = aliased(Order), aliased(Order)
-    base = (select(Enrolment, Person, SchoolClass.name, start_order, end_order)
+    base = (select(Enrolment.id, Enrolment.person_id, Enrolment.start_date, Enrolment.end_date,
+                   Enrolment.start_reason, Enrolment.end_reason, Enrolment.came_from, Enrolment.went_to,
+                   Person.last_name, Person.first_name, Person.middle_name, Person.birth_date,
+                   SchoolClass.name.label("class_name"), start_order.number.label("start_number"),
+                   start_order.order_date.label("start_day"), end_order.number.label("end_number"),
+                   end_order.order_date.label("end_day"))
             .join(Person, Person.id == Enrolment.person_id)
             .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
             .join(start_order, start_order.id == Enrolment.start_order_id)
@@ -84,43 +90,45 @@ def movement_book(uow: UnitOfWork, date_from: dt.date, date_to: dt.date) -> Move
                                            Enrolment.end_reason.in_([*DEPART_REASONS, *LISTS.values()]))
                                 .order_by(Enrolment.end_date, SchoolClass.parallel, SchoolClass.letter,
                                           Person.name_key, Enrolment.id)).all()
-    arrivals = tuple(MovementRow(p.id, full_name(p.last_name, p.first_name, p.middle_name), p.birth_date,
-                                 "arrived", e.start_date, cls, o.number, o.order_date,
-                                 REASON_NAMES.get(e.start_reason, e.start_reason), e.came_from)
-                     for e, p, cls, o, _ in arrived)
-    following = _next_classes(uow, [e for e, *_ in ended if e.end_reason in LISTS.values()])
+    arrivals = tuple(MovementRow(r.person_id, full_name(r.last_name, r.first_name, r.middle_name), r.birth_date,
+                                 "arrived", r.start_date, r.class_name, r.start_number, r.start_day,
+                                 REASON_NAMES.get(r.start_reason, r.start_reason), r.came_from) for r in arrived)
+    following = _next_classes(uow, [(r.id, r.person_id, r.end_date) for r in ended
+                                    if r.end_reason in LISTS.values()])
     departures: list[MovementRow] = []
     lists: dict[str, list[MovementRow]] = {k: [] for k in LISTS}
-    for e, p, cls, _, o in ended:
-        name = full_name(p.last_name, p.first_name, p.middle_name)
-        assert e.end_date is not None and e.end_reason is not None
-        number, day = (o.number, o.order_date) if o is not None else ("", e.end_date)
-        reason = REASON_NAMES.get(e.end_reason, e.end_reason)
-        if e.end_reason in DEPART_REASONS:
-            departures.append(MovementRow(p.id, name, p.birth_date, "left", e.end_date, cls, number, day, reason,
-                                          e.went_to))
+    for r in ended:
+        name = full_name(r.last_name, r.first_name, r.middle_name)
+        number, day = (r.end_number, r.end_day) if r.end_number is not None else ("", r.end_date)
+        reason = REASON_NAMES.get(r.end_reason, r.end_reason)
+        if r.end_reason in DEPART_REASONS:
+            departures.append(MovementRow(r.person_id, name, r.birth_date, "left", r.end_date, r.class_name, number,
+                                          day, reason, r.went_to))
         for key, end_reason in LISTS.items():
-            if e.end_reason == end_reason:
-                lists[key].append(MovementRow(p.id, name, p.birth_date, key, e.end_date, cls, number, day, reason,
-                                              following.get(e.id, e.went_to)))
+            if r.end_reason == end_reason:
+                lists[key].append(MovementRow(r.person_id, name, r.birth_date, key, r.end_date, r.class_name,
+                                              number, day, reason, following.get(r.id, r.went_to)))
     return MovementBook(date_from, date_to, arrivals, tuple(departures), {k: tuple(v) for k, v in lists.items()})
 
 
-def _next_classes(uow: UnitOfWork, ended: list[Enrolment]) -> dict[int, str]:
-    """Enrolment id -> the class of the same person's enrolment starting right after it (promotions)."""
+def _next_classes(uow: UnitOfWork, ended: list[tuple[int, int, dt.date]]) -> dict[int, str]:
+    """Enrolment id -> the class of the same person's enrolment starting right after it (promotions), for
+    (enrolment id, person id, end date) triples."""
     result: dict[int, str] = {}
-    ids = [e.person_id for e in ended]
-    after = {e.person_id: e for e in ended}
+    after: dict[int, list[tuple[int, dt.date]]] = {}
+    for enrolment_id, person_id, end in ended:
+        after.setdefault(person_id, []).append((enrolment_id, end))
+    ids = list(after)
     for start in range(0, len(ids), 1000):
         rows = uow.session.execute(
             select(Enrolment.person_id, Enrolment.start_date, SchoolClass.name)
             .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
             .where(and_(Enrolment.school_id == uow.school_id, Enrolment.person_id.in_(ids[start:start + 1000])))
             .order_by(Enrolment.start_date))
-        for person_id, start_date, name in rows:
-            old = after[person_id]
-            if old.end_date is not None and start_date > old.end_date and old.id not in result:
-                result[old.id] = name
+        for person_id, start_date, name in rows:  # by start date: the first one after each end wins
+            for enrolment_id, end in after[person_id]:
+                if start_date > end and enrolment_id not in result:
+                    result[enrolment_id] = name
     return result
 
 
