@@ -80,12 +80,12 @@ def cmd_open(ctx: Context) -> int:
     from zhurnal.core.services.years import TermInput
 
     actor = ctx.actor()
-    old = _find_year(ctx, actor, ctx.args.from_year, closing=False)
+    old_id = _find_year(ctx, actor, ctx.args.from_year, closing=False).id if ctx.args.from_year else None
     kind = ctx.args.term_kind or SchoolService(ctx.store).get(actor).term_kind
     terms = [TermInput(kind, n, f"{n} {TERM_NAMES[kind]}", start, end)
              for n, (start, end) in enumerate(ctx.args.term or [], 1)]
     service = RolloverService(ctx.store)
-    proposal = service.propose_open(actor, ctx.args.name, ctx.args.start, ctx.args.end, terms, old.id)
+    proposal = service.propose_open(actor, ctx.args.name, ctx.args.start, ctx.args.end, terms, old_id)
     carried = sum(1 for c in proposal.classes if c.source == "carried")
     ctx.print(f"Открытие {proposal.name} после {proposal.from_year_name}: классов {len(proposal.classes)} "
               f"(перенесено {carried}, новых {len(proposal.classes) - carried}), строк учебного плана "
