@@ -4,6 +4,15 @@ from zhurnal.core.models.accounts import LoginCode, RoleGrant, User
 from zhurnal.core.models.audit import AuditRecord
 from zhurnal.core.models.base import Base, utcnow
 from zhurnal.core.models.imports import ImportRun
+from zhurnal.core.models.messages import (
+    AUDIENCE_KINDS,
+    TICKET_STATUSES,
+    Announcement,
+    AnnouncementRead,
+    AnnouncementTarget,
+    SupportMessage,
+    SupportTicket,
+)
 from zhurnal.core.models.people import ORDER_KINDS, Enrolment, Guardianship, Order, Person, StaffPosition
 from zhurnal.core.models.school import (
     TERM_KINDS,
@@ -20,10 +29,15 @@ from zhurnal.core.models.school import (
 )
 
 __all__ = [
+    "AUDIENCE_KINDS",
     "ORDER_KINDS",
     "TERMS_PER_KIND",
     "TERM_KINDS",
+    "TICKET_STATUSES",
     "AcademicYear",
+    "Announcement",
+    "AnnouncementRead",
+    "AnnouncementTarget",
     "AuditRecord",
     "Base",
     "CurriculumItem",
@@ -40,6 +54,8 @@ __all__ = [
     "Setting",
     "StaffPosition",
     "Subject",
+    "SupportMessage",
+    "SupportTicket",
     "TeachingAssignment",
     "Term",
     "User",
