@@ -177,7 +177,8 @@ def _views(uow: UnitOfWork, *conditions: ColumnElement[bool]) -> list[Announceme
                              a.withdrawn_at, int(n)) for a, n in rows]
 
 
-def _clean_audience(uow: UnitOfWork, audience: Audience) -> Audience:
+def _clean_audience(uow: UnitOfWork, audience: Audience) -> tuple[Audience, list[Problem]]:
+    """The audience with duplicates dropped and class names filled in, and what is wrong with it."""
     problems: list[Problem] = []
     unknown = [r for r in audience.roles if r not in ROLES]
     if unknown:
@@ -193,10 +194,10 @@ def _clean_audience(uow: UnitOfWork, audience: Audience) -> Audience:
                                                         f"{', '.join(missing)}"))
     if not audience.everyone and not audience.roles and not class_ids:
         problems.append(Problem("audience", "required", "Кому: выберите всех, роли или классы"))
-    refuse(problems)
     if audience.everyone:
-        return Audience(everyone=True)
-    return Audience(False, tuple(dict.fromkeys(audience.roles)), class_ids, tuple(found[c].name for c in class_ids))
+        return Audience(everyone=True), problems
+    names = tuple(found[c].name if c in found else "" for c in class_ids)
+    return Audience(False, tuple(dict.fromkeys(audience.roles)), class_ids, names), problems
 
 
 class AnnouncementService(Service):
@@ -218,8 +219,8 @@ class AnnouncementService(Service):
         if expires_on is not None and expires_on < day:
             problems.append(Problem("expires_on", "out_of_range",
                                     f"Показывать до: {format_date(expires_on)} уже прошло"))
-        refuse(problems)
-        clean = _clean_audience(uow, audience)
+        clean, audience_problems = _clean_audience(uow, audience)
+        refuse(problems + audience_problems)
         assert clean_title is not None and clean_body is not None
         row = Announcement(school_id=uow.school_id, title=clean_title, body=clean_body, everyone=clean.everyone,
                            author_id=uow.actor.user_id, author_login=uow.actor.login, expires_on=expires_on)

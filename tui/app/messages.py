@@ -6,11 +6,13 @@ from __future__ import annotations
 from textual.message import Message
 
 from zhurnal.core.services.accounts import SignedIn
+from zhurnal.core.services.announcements import AnnouncementView
 from zhurnal.core.services.classes import RosterRow
 from zhurnal.core.services.dashboard import AuditChainState
 from zhurnal.core.services.orders import OrderView
 from zhurnal.core.services.persons import Page, PersonInput, PersonRow, PersonView, SavedPerson
 from zhurnal.core.services.staff import StaffRow
+from zhurnal.core.services.support import TicketDetail, TicketRow
 from zhurnal.core.validation import Problem
 from zhurnal.tui.app.workers import CardData, ClassesData, DashboardData
 
@@ -140,3 +142,35 @@ class MovementApplied(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class AnnouncementsLoaded(Message):
+    def __init__(self, announcements: list[AnnouncementView]) -> None:
+        super().__init__()
+        self.announcements = announcements
+
+
+class AnnouncementChanged(Message):
+    """An announcement was posted or withdrawn."""
+
+    def __init__(self, announcement: AnnouncementView) -> None:
+        super().__init__()
+        self.announcement = announcement
+
+
+class NewsRead(Message):
+    """Announcements were marked read: the dashboard loads again."""
+
+
+class TicketsLoaded(Message):
+    def __init__(self, rows: list[TicketRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class TicketLoaded(Message):
+    """A ticket as now saved (opened, answered, replied to, closed or just sent)."""
+
+    def __init__(self, ticket: TicketDetail) -> None:
+        super().__init__()
+        self.ticket = ticket

@@ -31,6 +31,9 @@ _SCREENS = "zhurnal.tui.app.screens."
 SECTIONS: dict[str, Section] = {
     "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
     "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
+    "announcements": Section(_SCREENS + "announcements", "AnnouncementsScreen", "announcements.title",
+                             "announcements.post"),
+    "support": Section(_SCREENS + "support", "SupportScreen", "support.title", "self.messages"),
 }
 
 # binding id -> (key, target of App.action_open)
