@@ -87,6 +87,8 @@ def test_everyone_roles_and_classes_reach_the_right_people(service, admin, peopl
     assert seen(service, actors["gleb"]) == ["Всем"]  # not yet enrolled on ON
     assert seen(service, actors["gleb"], on=ON + timedelta(days=3)) == ["Пятый А", "Всем"]
     assert seen(service, admin) == ["Всем"]  # the administrator is in no class and holds neither role
+    district = Actor(admin.user_id, admin.login, None, admin.roles)
+    assert seen(service, district) == []  # outside any school nothing is addressed
 
 
 def test_read_marks_hide_an_announcement_until_read_only_for_that_user(service, admin, people):

@@ -261,8 +261,8 @@ class AnnouncementService(Service):
     @service("self.messages", write=False)
     def mine(self, uow: UnitOfWork, *, on: date | None = None, unread_only: bool = False) -> list[MyAnnouncement]:
         """The announcements addressed to the acting user and shown on `on` (today by default), newest first."""
-        if uow.actor.user_id is None:
-            return []
+        if uow.actor.user_id is None or uow.actor.school_id is None:
+            return []  # the bootstrap actor, or a district account outside any school: nothing is addressed
         day = on or date.today()
         read = exists().where(AnnouncementRead.announcement_id == Announcement.id,
                               AnnouncementRead.user_id == uow.actor.user_id)

@@ -151,14 +151,14 @@ class SupportService(Service):
     @service("self.messages", write=False)
     def mine(self, uow: UnitOfWork) -> list[TicketRow]:
         """The acting user's own reports in this school, newest first."""
-        if uow.actor.user_id is None:
+        if uow.actor.user_id is None or uow.actor.school_id is None:
             return []
         return _rows(uow, SupportTicket.author_id == uow.actor.user_id)
 
     @service("self.messages", write=False)
     def unread_answers(self, uow: UnitOfWork) -> int:
         """How many of the acting user's reports have an answer they have not opened yet."""
-        if uow.actor.user_id is None:
+        if uow.actor.user_id is None or uow.actor.school_id is None:
             return 0
         return int(uow.session.scalar(select(func.count()).select_from(SupportTicket).where(
             SupportTicket.school_id == uow.school_id, SupportTicket.author_id == uow.actor.user_id,
