@@ -207,7 +207,38 @@ def binding_owners() -> list[type[Any]]:
 
     return [ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
             HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen,
-            PersonPicker]
+            PersonPicker, *structure_binding_owners()]
+
+
+def structure_binding_owners() -> list[type[Any]]:
+    """The school-structure screens (subjects and curriculum, assignments, settings) and their forms."""
+    from zhurnal.tui.app.screens.assignments import (
+        AssignmentFormScreen,
+        AssignmentsScreen,
+        AssignmentTable,
+        TeacherFormScreen,
+    )
+    from zhurnal.tui.app.screens.edit_form import EditFormScreen
+    from zhurnal.tui.app.screens.settings import (
+        NumberFormScreen,
+        ProfileFormScreen,
+        ScaleFormScreen,
+        SettingsScreen,
+        SettingsTable,
+        TermFormScreen,
+        TermKindFormScreen,
+    )
+    from zhurnal.tui.app.screens.subjects import (
+        CurriculumFormScreen,
+        CurriculumTable,
+        SubjectFormScreen,
+        SubjectsScreen,
+        SubjectTable,
+    )
+
+    return [EditFormScreen, SubjectsScreen, SubjectTable, CurriculumTable, SubjectFormScreen, CurriculumFormScreen,
+            AssignmentsScreen, AssignmentTable, AssignmentFormScreen, TeacherFormScreen, SettingsScreen, SettingsTable,
+            ProfileFormScreen, TermKindFormScreen, TermFormScreen, ScaleFormScreen, NumberFormScreen]
 
 
 def known_binding_ids() -> set[str]:
