@@ -608,4 +608,4 @@ def test_the_sections_menu_lists_what_the_user_may_open(demo, actor):
     assert menu_entries(lambda action: action == "diary.read") == []
     auditor = Actor(1, "a", 1, frozenset({"auditor"}))
     assert [target for target, _ in menu_entries(lambda action: action in auditor.actions)] == [
-        "student", "staff", "parent", "classes", "orders"]
+        "student", "staff", "parent", "classes", "orders", "subjects", "assignments", "settings"]

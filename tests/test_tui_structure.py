@@ -23,7 +23,13 @@ from zhurnal.tui.app.app import ZhurnalApp
 from zhurnal.tui.app.screens.assignments import AssignmentFormScreen, AssignmentsScreen, TeacherFormScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
 from zhurnal.tui.app.screens.menu import MenuScreen
-from zhurnal.tui.app.screens.settings import NumberFormScreen, SettingsScreen, TermFormScreen
+from zhurnal.tui.app.screens.settings import (
+    AddTermsFormScreen,
+    NumberFormScreen,
+    SettingsScreen,
+    TermFormScreen,
+    TermKindFormScreen,
+)
 from zhurnal.tui.app.screens.subjects import CurriculumFormScreen, SubjectFormScreen, SubjectsScreen
 from zhurnal.tui.app.widgets.form import field_of
 
@@ -308,5 +314,48 @@ def test_a_refused_setting_is_shown_under_its_field_then_a_good_one_saved(demo, 
         assert isinstance(app.screen, SettingsScreen)
         saved = YearService(demo).terms(actor, year.id, kind="quarter")[1]
         assert saved.end.isoformat() == "2026-12-27"
+
+    drive(app, scenario)
+
+
+def test_a_grade_switches_to_trimesters_once_the_year_has_them(demo, actor):
+    year = YearService(demo).current(actor, on=TODAY)
+    app = make_app(demo, actor)
+
+    async def switch_grade_5(pilot: Pilot[None]) -> None:
+        await cursor_to(pilot, "#settings", "Деление года, 5 класс")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TermKindFormScreen)
+        await choose(pilot, "#term-kind", "trimester")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_section(pilot, "Настройки")
+        await switch_grade_5(pilot)
+        assert isinstance(app.screen, TermKindFormScreen)  # the year has no trimesters yet
+        assert "не заданы триместры" in field_of(app.screen, "term_kind").text
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+y")  # discard the edit
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, AddTermsFormScreen)
+        await choose(pilot, "#add-terms-kind", "trimester")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        assert [t.name for t in YearService(demo).terms(actor, year.id, kind="trimester")] == \
+            ["1 триместр", "2 триместр", "3 триместр"]
+        assert "Период: 2 триместр" in row_labels(app, "#settings")
+        await switch_grade_5(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        settings = SettingsService(demo).get_all(actor)
+        assert settings.term_kind_for(5) == "trimester" and settings.term_kind_for(6) == "quarter"
+        table = app.screen.query_one("#settings", DataTable)
+        assert table.get_row_at(table.cursor_row)[1] == "триместры"
 
     drive(app, scenario)

@@ -220,6 +220,7 @@ def structure_binding_owners() -> list[type[Any]]:
     )
     from zhurnal.tui.app.screens.edit_form import EditFormScreen
     from zhurnal.tui.app.screens.settings import (
+        AddTermsFormScreen,
         NumberFormScreen,
         ProfileFormScreen,
         ScaleFormScreen,
@@ -238,7 +239,8 @@ def structure_binding_owners() -> list[type[Any]]:
 
     return [EditFormScreen, SubjectsScreen, SubjectTable, CurriculumTable, SubjectFormScreen, CurriculumFormScreen,
             AssignmentsScreen, AssignmentTable, AssignmentFormScreen, TeacherFormScreen, SettingsScreen, SettingsTable,
-            ProfileFormScreen, TermKindFormScreen, TermFormScreen, ScaleFormScreen, NumberFormScreen]
+            ProfileFormScreen, TermKindFormScreen, TermFormScreen, AddTermsFormScreen, ScaleFormScreen,
+            NumberFormScreen]
 
 
 def known_binding_ids() -> set[str]:

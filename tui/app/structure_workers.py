@@ -8,12 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 from zhurnal.core.services.assignments import AssignmentService, AssignmentView, RemovalReport, TeacherChange
+from zhurnal.core.services.calendar import default_terms
 from zhurnal.core.services.classes import ClassRow, ClassService
 from zhurnal.core.services.curriculum import CurriculumRow, CurriculumService
 from zhurnal.core.services.schools import SchoolService, SchoolView
 from zhurnal.core.services.settings import SchoolSettings, SettingsService
 from zhurnal.core.services.subjects import SubjectService, SubjectView
-from zhurnal.core.services.years import TermView, YearService, YearView
+from zhurnal.core.services.years import TermInput, TermView, YearService, YearView
 from zhurnal.tui.app.context import Context
 from zhurnal.tui.app.workers import current_year
 
@@ -128,6 +129,13 @@ def save_profile(ctx: Context, version: int, name: str, short_name: str | None, 
 
 def set_setting(ctx: Context, key: str, value: object, grade: int | None = None) -> SchoolSettings:
     return SettingsService(ctx.store).set(ctx.signed_in(), key, value, grade=grade, today=ctx.day())
+
+
+def add_default_terms(ctx: Context, year: YearView, kind: str) -> list[TermView]:
+    """Give the year the usual terms of `kind` (calendar.default_terms); their dates are edited one by one."""
+    terms = [TermInput(kind, number, name, start, end)
+             for number, (name, start, end) in enumerate(default_terms(year.start.year, kind), 1)]
+    return YearService(ctx.store).add_terms(ctx.signed_in(), year.id, terms)
 
 
 def update_term(ctx: Context, term: TermView, start: date, end: date, name: str) -> TermView:

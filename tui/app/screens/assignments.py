@@ -114,8 +114,9 @@ class AssignmentsScreen(AppScreen):
         super().on_mount()
         table = self.query_one("#assignments", AssignmentTable)
         table.add_column(t("assignments.col.class"), key="class")
-        table.add_column(t("assignments.col.subject"), key="subject")
-        table.add_column(t("assignments.col.group"), key="group")
+        # Fixed widths: a long subject name must not push the teacher off an 80-column screen.
+        table.add_column(t("assignments.col.subject"), key="subject", width=26)
+        table.add_column(t("assignments.col.group"), key="group", width=7)
         table.add_column(t("assignments.col.teacher"), key="teacher")
         self.query_one("#assignments-search", Input).focus()
         self.reload()

@@ -20,7 +20,7 @@ from zhurnal.core.models import TERM_KINDS
 from zhurnal.core.services.classes import MAX_PARALLEL, MIN_PARALLEL
 from zhurnal.core.services.schools import SchoolView
 from zhurnal.core.services.settings import GRADING_KINDS, INT_SETTINGS, GradingScale, SchoolSettings
-from zhurnal.core.services.years import TermView
+from zhurnal.core.services.years import TermView, YearView
 from zhurnal.core.validation import Problem, parse_date
 from zhurnal.tui.app import structure_workers as calls
 from zhurnal.tui.app.keys import bind
@@ -94,7 +94,10 @@ class SettingsScreen(AppScreen):
 
     TITLE_KEY = "settings.title"
     HELP_KEY = "help.settings"
-    BINDINGS: ClassVar[list[BindingType]] = [bind("screen.back", "escape", "app.pop_screen")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        bind("screen.back", "escape", "app.pop_screen"),
+        bind("settings.add_terms", "f9", "add_terms"),
+    ]
     DEFAULT_CSS = """
     #settings { height: 1fr; margin: 1 1 0 1; }
     #settings-status { height: 1; padding: 0 1; color: $text-muted; }
@@ -169,6 +172,28 @@ class SettingsScreen(AppScreen):
         if not table.row_count or self.data is None:
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def missing_kinds(self) -> list[str]:
+        """Term kinds the current year has no terms of (what F9 may add)."""
+        present = {term.kind for term in self.data.terms} if self.data else set()
+        return [kind for kind in TERM_KINDS if kind not in present]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "add_terms":
+            return (self.ctx.can("school.write") and self.data is not None and self.data.year is not None
+                    and bool(self.missing_kinds()))
+        return True
+
+    def action_add_terms(self) -> None:
+        if self.data is None or self.data.year is None or not self.missing_kinds():
+            return
+        form = AddTermsFormScreen(self.data.year, self.missing_kinds())
+
+        def closed(_: None) -> None:
+            if form.saved is not None:
+                self.reload()
+
+        self.app.push_screen(form, closed)
 
     def edit(self) -> None:
         key, data = self.row_key(), self.data
@@ -291,6 +316,33 @@ class TermFormScreen(EditFormScreen):
     def done_text(self, result: object) -> str:
         assert isinstance(result, TermView)
         return t("term.saved", name=result.name, period=period(result.start, result.end))
+
+
+class AddTermsFormScreen(EditFormScreen):
+    """Terms of another kind for the current year (needed before a grade or the school switches to it), with
+    the usual dates; each is then edited in the list."""
+
+    TITLE_KEY = "add_terms.title"
+    HELP_KEY = "help.add_terms_form"
+
+    def __init__(self, year: YearView, kinds: list[str]) -> None:
+        super().__init__(t("add_terms.heading", year=year.name))
+        self.year = year
+        self.kinds = kinds
+
+    def fields(self) -> ComposeResult:
+        labels = term_kinds()
+        yield Field(t("term_kind.field"), Select[str]([(labels[k], k) for k in self.kinds], id="add-terms-kind",
+                                                      value=self.kinds[0], allow_blank=False, compact=True),
+                    "terms")
+
+    def gather(self) -> tuple[Call | None, list[Problem]]:
+        value = self.query_one("#add-terms-kind", Select).value
+        kind, year = str(value), self.year
+        return (lambda ctx: calls.add_default_terms(ctx, year, kind)), []
+
+    def done_text(self, result: object) -> str:
+        return t("add_terms.saved")
 
 
 class ScaleFormScreen(EditFormScreen):
