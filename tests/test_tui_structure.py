@@ -359,3 +359,43 @@ def test_a_grade_switches_to_trimesters_once_the_year_has_them(demo, actor):
         assert table.get_row_at(table.cursor_row)[1] == "триместры"
 
     drive(app, scenario)
+
+
+def test_the_profile_refuses_an_empty_name_then_saves_and_every_screen_opens_in_english(demo, actor):
+    from zhurnal.core.services.schools import SchoolService
+    from zhurnal.tui.app.screens.settings import ProfileFormScreen
+
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_section(pilot, "Настройки")
+        await cursor_to(pilot, "#settings", "Адрес")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ProfileFormScreen)
+        await type_into(pilot, "#profile-name", "")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ProfileFormScreen)
+        assert field_of(app.screen, "name").text.startswith("Название школы")
+        await type_into(pilot, "#profile-name", "Лицей 7")
+        await type_into(pilot, "#profile-address", "ул. Лесная, 1")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        assert "Лицей 7" in row_labels(app, "#settings", column=1)
+
+    drive(app, scenario)
+    school = SchoolService(demo).get(actor)
+    assert (school.name, school.address) == ("Лицей 7", "ул. Лесная, 1")
+
+    english = make_app(demo, actor, lang="en")
+
+    async def tour(pilot: Pilot[None]) -> None:
+        for target, title in (("subjects", "Subjects and curriculum"), ("assignments", "Teaching assignments"),
+                              ("settings", "School settings")):
+            english.action_open(target)
+            await settle(pilot)
+            assert title in screen_text(english)
+
+    drive(english, tour)
