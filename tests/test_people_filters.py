@@ -41,6 +41,8 @@ def test_students_by_status_and_year(store, school, admin):
     assert names(search(admin, kind="student", on=on, status="all")) == ["Аксёнова", "Белова"]
     assert names(search(admin, kind="student", on=on, status="all", year_id=year.id)) == ["Аксёнова", "Белова"]
     assert names(search(admin, kind="student", on=start + timedelta(days=10), status="former")) == []
+    assert names(search(admin, kind="student", on=on, class_id=class_id)) == ["Аксёнова"]
+    assert names(search(admin, kind="student", on=on, class_id=class_id, status="all")) == ["Аксёнова", "Белова"]
     with pytest.raises(ValueError):
         search(admin, kind="student", status="gone")
 

@@ -399,3 +399,50 @@ def test_the_profile_refuses_an_empty_name_then_saves_and_every_screen_opens_in_
             assert title in screen_text(english)
 
     drive(english, tour)
+
+
+# ------------------------------------------------------------------------------------ people list filters
+
+
+def test_people_lists_filter_by_status_and_year_and_sort_by_birth_date(demo, actor):
+    from zhurnal.core.services.persons import PersonService
+
+    year = YearService(demo).current(actor, on=TODAY)
+    search = PersonService(demo).search
+    app = make_app(demo, actor)
+
+    def first_page(**options: object) -> list[str]:
+        return [r.full_name for r in search(actor, on=TODAY, limit=app.ctx.page_size, **options).rows]
+
+    former = first_page(kind="student", status="former")
+    assert former  # the demo has students who left
+    by_birth = first_page(kind="student", status="former", sort="birth")
+    assert by_birth != former
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await pilot.press("f3")
+        await settle(pilot)
+        assert row_labels(app, "#people-table") == first_page(kind="student")
+        await pilot.press("ctrl+o")
+        assert app.screen.focused is app.screen.query_one("#status-filter")
+        await choose(pilot, "#status-filter", "former")
+        await settle(pilot)
+        assert row_labels(app, "#people-table") == former
+        await choose(pilot, "#sort-order", "birth")
+        await settle(pilot)
+        assert row_labels(app, "#people-table") == by_birth
+        # The year filter: the class filter offers that year's classes.
+        await choose(pilot, "#year-filter", year.id)
+        await settle(pilot)
+        classes = app.screen.query_one("#class-filter", Select)
+        assert len(classes._options) - 1 == len(ClassService(demo).list(actor, year.id, on=TODAY))
+        assert row_labels(app, "#people-table") == first_page(kind="student", status="former", sort="birth",
+                                                              year_id=year.id)
+        # Staff: who left, by name.
+        await pilot.press("f4")
+        await settle(pilot)
+        await choose(pilot, "#status-filter", "all")
+        await settle(pilot)
+        assert row_labels(app, "#people-table") == first_page(kind="staff", status="all")
+
+    drive(app, scenario)

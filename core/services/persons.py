@@ -218,7 +218,8 @@ class PersonService(Service):
                on: date | None = None, after: tuple[str, int] | None = None, limit: int = 50,
                status: str = "current", year_id: int | None = None, sort: str = "name") -> Page:
         """A page of people. `text` matches the start of any name word or SNILS digits; `kind` is "student",
-        "staff" or "parent"; `class_id` keeps students enrolled in the class on `on`.
+        "staff" or "parent"; `class_id` keeps students enrolled in the class on `on` (with a status other than
+        "current": at any time).
 
         `status` (students and staff): "current" — enrolled or employed on `on`; "former" — once, but not on
         `on`; "all" — either. `year_id` (students) keeps those enrolled in a class of that year at some time
@@ -259,8 +260,10 @@ class PersonService(Service):
         elif kind is not None:
             raise ValueError(f"unknown kind {kind!r}")
         if class_id is not None:
-            query = query.where(exists().where(Enrolment.person_id == Person.id, Enrolment.class_id == class_id,
-                                               current))
+            # With "current" the class on `on`; otherwise anyone enrolled in it at some time (a past year's class).
+            in_class = [Enrolment.person_id == Person.id, Enrolment.class_id == class_id]
+            query = query.where(exists().where(*in_class, current) if status == "current" else
+                                exists().where(*in_class))
         if sort == "birth":
             # Unknown birth dates sort last on every engine (PostgreSQL and SQLite order NULLs differently).
             key = func.coalesce(Person.birth_date, literal(NO_BIRTH_DATE, Date))

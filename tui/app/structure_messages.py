@@ -7,8 +7,10 @@ from decimal import Decimal
 from textual.message import Message
 
 from zhurnal.core.services.assignments import AssignmentView, RemovalReport
+from zhurnal.core.services.classes import ClassRow
 from zhurnal.core.services.curriculum import CurriculumRow
 from zhurnal.core.services.subjects import SubjectView
+from zhurnal.core.services.years import YearView
 from zhurnal.tui.app.structure_workers import AssignmentsData, SettingsData, SubjectsData
 
 
@@ -72,3 +74,21 @@ class SettingsLoaded(Message):
     def __init__(self, data: SettingsData) -> None:
         super().__init__()
         self.data = data
+
+
+class YearsLoaded(Message):
+    """The school's years (newest first) and the current one, for the students' year filter."""
+
+    def __init__(self, years: list[YearView], current: YearView | None) -> None:
+        super().__init__()
+        self.years = years
+        self.current = current
+
+
+class YearClassesLoaded(Message):
+    """The classes of the year the year filter chose (the class filter's options)."""
+
+    def __init__(self, year_id: int, classes: list[ClassRow]) -> None:
+        super().__init__()
+        self.year_id = year_id
+        self.classes = classes

@@ -105,6 +105,18 @@ def change_teacher(ctx: Context, assignment: AssignmentView, teacher_id: int) ->
                                                        teacher_id, today=ctx.day())
 
 
+# ------------------------------------------------------------------------------------- people list filters
+
+
+def load_years(ctx: Context) -> tuple[list[YearView], YearView | None]:
+    """Every year of the school (newest first) and the current one, for the students' year filter."""
+    return list(reversed(YearService(ctx.store).list(ctx.signed_in()))), current_year(ctx)
+
+
+def classes_of_year(ctx: Context, year_id: int) -> list[ClassRow]:
+    return ClassService(ctx.store).list(ctx.signed_in(), year_id, on=ctx.day())
+
+
 # ----------------------------------------------------------------------------------------------- settings
 
 
