@@ -20,6 +20,7 @@ class PermissionDenied(ZhurnalError):
 
     def __init__(self, action: str, message: str | None = None) -> None:
         self.action = action
+        self.audited = False  # set once the refusal is on the audit trail, so it is recorded only once
         super().__init__(message or f"Недостаточно прав: требуется действие «{action}»")
 
 

@@ -29,6 +29,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "reports.activity": ("Produce the activity report", "school"),
     "journal.read": ("Read class journals", "school"),
     "journal.write": ("Keep the journal of one's own classes", "own classes"),
+    "journal.unlock": ("Approve or reject a teacher's request to change marks behind the grade-entry lock",
+                       "school"),
     "diary.read": ("Read the diary of oneself or one's own children", "self or own children"),
     "self.password": ("Change one's own password; confirm it again before a sensitive operation", "self"),
 }
@@ -42,7 +44,8 @@ _STAFF_READ = _EVERYONE | {"school.read", "stats.read"}
 ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "admin": ("Системный администратор", _ADMIN),
     "deputy": ("Заместитель директора (завуч)", _STAFF_READ | {
-        "school.write", "people.read", "journal.read", "year.manage", "reports.activity", "roles.assign",
+        "school.write", "people.read", "journal.read", "journal.unlock", "year.manage", "reports.activity",
+        "roles.assign",
     }),
     "teacher": ("Учитель", _STAFF_READ | {"journal.write"}),
     "class_teacher": ("Классный руководитель", _STAFF_READ | {"journal.write", "people.read"}),
@@ -111,6 +114,15 @@ def check(actor: Actor, action: str) -> None:
         raise ValueError(f"unknown action {action!r}")
     if action not in actor.actions:
         raise PermissionDenied(action)
+
+
+def check_any(actor: Actor, actions: tuple[str, ...]) -> None:
+    """Raise PermissionDenied (naming the first action) unless `actor` holds one of `actions`."""
+    for action in actions:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+    if not any(action in actor.actions for action in actions):
+        raise PermissionDenied(actions[0])
 
 
 def assignable_by(roles: frozenset[str]) -> frozenset[str]:

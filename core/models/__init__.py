@@ -4,6 +4,18 @@ from zhurnal.core.models.accounts import LoginCode, RoleGrant, User
 from zhurnal.core.models.audit import AuditRecord
 from zhurnal.core.models.base import Base, utcnow
 from zhurnal.core.models.imports import ImportRun
+from zhurnal.core.models.journal import (
+    ACTIVITY_KINDS,
+    ATTENDANCE_STATUSES,
+    ActivityEvent,
+    Attendance,
+    Lesson,
+    LockException,
+    Mark,
+    MarkHistory,
+    TermMark,
+    WorkType,
+)
 from zhurnal.core.models.people import ORDER_KINDS, Enrolment, Guardianship, Order, Person, StaffPosition
 from zhurnal.core.models.school import (
     TERM_KINDS,
@@ -20,10 +32,14 @@ from zhurnal.core.models.school import (
 )
 
 __all__ = [
+    "ACTIVITY_KINDS",
+    "ATTENDANCE_STATUSES",
     "ORDER_KINDS",
     "TERMS_PER_KIND",
     "TERM_KINDS",
     "AcademicYear",
+    "ActivityEvent",
+    "Attendance",
     "AuditRecord",
     "Base",
     "CurriculumItem",
@@ -31,7 +47,11 @@ __all__ = [
     "GradeLevel",
     "Guardianship",
     "ImportRun",
+    "Lesson",
+    "LockException",
     "LoginCode",
+    "Mark",
+    "MarkHistory",
     "Order",
     "Person",
     "RoleGrant",
@@ -42,6 +62,8 @@ __all__ = [
     "Subject",
     "TeachingAssignment",
     "Term",
+    "TermMark",
     "User",
+    "WorkType",
     "utcnow",
 ]

@@ -11,7 +11,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from zhurnal.core import audit
 from zhurnal.core.audit import AuditEvent
 from zhurnal.core.errors import AuthenticationFailed
-from zhurnal.core.models import AuditRecord, RoleGrant, School, User, utcnow
+from zhurnal.core.models import ActivityEvent, AuditRecord, RoleGrant, School, User, utcnow
 from zhurnal.core.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from zhurnal.core.permissions import Actor
 from zhurnal.core.store import Store
@@ -155,6 +155,9 @@ class AuthService:
             fresh.locked_until = None
             if user.password_hash and needs_rehash(user.password_hash):
                 fresh.password_hash = hash_password(password)
+            if actor.school_id is not None:  # a login is an activity event of the quarterly report
+                session.add(ActivityEvent(school_id=actor.school_id, user_id=user.id, at=now,
+                                          day=date.today(), kind="login"))
             session.commit()
         self._record(user, login, "auth.login", "ok", school_id=actor.school_id)
         return SignedIn(actor, user.must_change_password)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
@@ -58,11 +58,14 @@ class TeacherChange:
 
 
 def dependents(session: Session, assignment_id: int) -> tuple[int, int]:
-    """(lessons, marks) recorded under the assignment.
+    """(lessons, marks) recorded under the assignment (live ones: what the journal shows)."""
+    from zhurnal.core.models import Lesson, Mark
 
-    The journal does not exist yet, so both are 0; the journal work fills this in.
-    """
-    return 0, 0
+    lessons = session.scalar(select(func.count()).select_from(Lesson).where(
+        Lesson.assignment_id == assignment_id, Lesson.deleted_at.is_(None))) or 0
+    marks = session.scalar(select(func.count()).select_from(Mark).join(Lesson, Lesson.id == Mark.lesson_id).where(
+        Lesson.assignment_id == assignment_id, Lesson.deleted_at.is_(None), Mark.deleted_at.is_(None))) or 0
+    return int(lessons), int(marks)
 
 
 def get_assignment(uow: UnitOfWork, assignment_id: int) -> TeachingAssignment:

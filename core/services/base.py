@@ -33,28 +33,34 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def service(action: str, *, write: bool = True) -> Callable[[Callable[Concatenate[S, UnitOfWork, P], R]],
-                                     Callable[Concatenate[S, Actor, P], R]]:
+def service(action: str, *alternatives: str, write: bool = True) -> Callable[
+        [Callable[Concatenate[S, UnitOfWork, P], R]], Callable[Concatenate[S, Actor, P], R]]:
     """Turn `def f(self, uow, ...)` into the public `f(self, actor, ...)` guarded by `action`.
 
-    `write=False` for pure reads: on SQLite they then do not take the write lock.
+    `write=False` for pure reads: on SQLite they then do not take the write lock. `alternatives` are further
+    actions any one of which also lets the call in; the body then narrows the scope (a teacher holds
+    journal.write for their own classes, an administrator journal.read for all). A PermissionDenied the body
+    raises for such a scope is audited like the central refusal.
     """
+    actions = (action, *alternatives)
 
     def decorate(body: Callable[Concatenate[S, UnitOfWork, P], R]) -> Callable[Concatenate[S, Actor, P], R]:
         @functools.wraps(body)
         def run(self: S, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
             try:
-                permissions.check(actor, action)
-            except PermissionDenied:
+                permissions.check_any(actor, actions)
+                with UnitOfWork(self.store, actor, write=write) as uow:
+                    result = body(self, uow, *args, **kwargs)
+                    uow.commit()
+                    return result
+            except PermissionDenied as exc:
+                if exc.audited:
+                    raise
                 record_outside(self.store, actor, AuditEvent(f"{self.area}.{body.__name__}", outcome="denied",
-                                                             detail=action))
+                                                             detail=exc.action))
                 raise
-            with UnitOfWork(self.store, actor, write=write) as uow:
-                result = body(self, uow, *args, **kwargs)
-                uow.commit()
-                return result
 
-        run.__zhurnal_action__ = action  # type: ignore[attr-defined]  # read by the permission-matrix test
+        run.__zhurnal_actions__ = actions  # type: ignore[attr-defined]  # read by the permission-matrix test
         return run
 
     return decorate

@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
-from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Person, SchoolClass, StaffPosition
+from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Guardianship, Person, SchoolClass, StaffPosition
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.common import check_version, flush, refuse
 from zhurnal.core.services.years import get_year, require_open
@@ -114,7 +114,7 @@ def get_class(uow: UnitOfWork, class_id: int) -> SchoolClass:
     return row
 
 
-def active_on(model: type[Enrolment] | type[StaffPosition], day: date) -> ColumnElement[bool]:
+def active_on(model: type[Enrolment] | type[StaffPosition] | type[Guardianship], day: date) -> ColumnElement[bool]:
     """SQL condition: the dated membership is in force on `day` (both ends included, open end while NULL)."""
     return and_(model.start_date <= day, or_(model.end_date.is_(None), model.end_date >= day))
 

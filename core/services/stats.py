@@ -12,9 +12,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from zhurnal.core.models import (
     AcademicYear,
+    Attendance,
     AuditRecord,
     Enrolment,
     Guardianship,
+    Lesson,
+    Mark,
     School,
     SchoolClass,
     StaffPosition,
@@ -36,6 +39,9 @@ class Stats:
     accounts: int
     active_accounts: int
     audit_records: int
+    lessons: int = 0  # journal rows: live lessons, marks and attendance records (every date)
+    marks: int = 0
+    attendance: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -66,6 +72,9 @@ def count_all(session: Session, day: date) -> Stats:
         accounts=scalar(select(func.count()).select_from(User)),
         active_accounts=scalar(select(func.count()).select_from(User).where(User.is_active.is_(True))),
         audit_records=scalar(select(func.count()).select_from(AuditRecord)),
+        lessons=scalar(select(func.count()).select_from(Lesson).where(Lesson.deleted_at.is_(None))),
+        marks=scalar(select(func.count()).select_from(Mark).where(Mark.deleted_at.is_(None))),
+        attendance=scalar(select(func.count()).select_from(Attendance)),
     )
 
 

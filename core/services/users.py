@@ -206,6 +206,8 @@ def refuse_audited(uow: UnitOfWork, error: Exception, action: str, user: User | 
     uow.audit(action, object_type="user", object_id=user.id if user else None,
               person_id=user.person_id if user else None, detail=detail, outcome=outcome)
     uow.commit()
+    if isinstance(error, PermissionDenied):
+        error.audited = True
     raise error
 
 

@@ -78,6 +78,7 @@ class AssignmentsScreen(AppScreen):
 
     TITLE_KEY = "assignments.title"
     HELP_KEY = "help.assignments"
+    EXTRA_OWNERS: ClassVar[tuple[type, ...]] = ()  # set below the forms
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("screen.back", "escape", "app.pop_screen"),
         bind("assignments.new", "f9", "new"),
@@ -390,3 +391,7 @@ class TeacherFormScreen(EditFormScreen):
     def done_text(self, result: object) -> str:
         assert isinstance(result, TeacherChange)
         return t("teacher.saved", what=describe(result.assignment))
+
+
+# The list and forms this screen opens (their bindings and catalogue keys are checked with the screen's).
+AssignmentsScreen.EXTRA_OWNERS = (AssignmentTable, AssignmentFormScreen, TeacherFormScreen)

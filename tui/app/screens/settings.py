@@ -94,6 +94,7 @@ class SettingsScreen(AppScreen):
 
     TITLE_KEY = "settings.title"
     HELP_KEY = "help.settings"
+    EXTRA_OWNERS: ClassVar[tuple[type, ...]] = ()  # set below the forms
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("screen.back", "escape", "app.pop_screen"),
         bind("settings.add_terms", "f9", "add_terms"),
@@ -405,3 +406,8 @@ class NumberFormScreen(EditFormScreen):
 
     def done_text(self, result: object) -> str:
         return t("settings.saved")
+
+
+# The list and forms this screen opens (their bindings and catalogue keys are checked with the screen's).
+SettingsScreen.EXTRA_OWNERS = (SettingsTable, ProfileFormScreen, TermKindFormScreen, TermFormScreen,
+                               AddTermsFormScreen, ScaleFormScreen, NumberFormScreen)

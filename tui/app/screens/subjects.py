@@ -107,6 +107,7 @@ class SubjectsScreen(AppScreen):
 
     TITLE_KEY = "subjects.title"
     HELP_KEY = "help.subjects"
+    EXTRA_OWNERS: ClassVar[tuple[type, ...]] = ()  # set below the forms
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("screen.back", "escape", "app.pop_screen"),
         bind("curriculum.grade", "f7", "grade"),
@@ -421,3 +422,7 @@ class CurriculumFormScreen(EditFormScreen):
         assert isinstance(result, CurriculumRow)
         return t("curriculum.saved", subject=result.subject_name, grade=grade_title(self.grade),
                  hours=hours_text(result.hours))
+
+
+# The lists and forms this screen opens (their bindings and catalogue keys are checked with the screen's).
+SubjectsScreen.EXTRA_OWNERS = (SubjectTable, CurriculumTable, SubjectFormScreen, CurriculumFormScreen)

@@ -1,0 +1,328 @@
+"""The journal services on both engines: lessons, marks with history, attendance, the grade-entry lock and its
+exceptions, term marks, scopes, the diary and the activity events they leave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.helpers import make_class, make_user, records
+from tests.test_structure_services import add_person, add_staff, enrol
+from zhurnal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from zhurnal.core.models import ActivityEvent, AuditRecord, Guardianship, Mark, TermMark
+from zhurnal.core.permissions import Actor
+from zhurnal.core.services.assignments import AssignmentService
+from zhurnal.core.services.diary import DiaryService
+from zhurnal.core.services.journal import JournalService
+from zhurnal.core.services.lock_exceptions import LockExceptionService
+from zhurnal.core.services.settings import SettingsService
+from zhurnal.core.services.stats import StatsService
+from zhurnal.core.services.subjects import SubjectService
+from zhurnal.core.services.term_marks import TermMarkService, nearest_mark, weighted_average
+from zhurnal.core.services.work_types import WorkTypeService
+
+TODAY = date(2026, 11, 27)  # a Friday in the second quarter of the seeded year 2026/2027
+TERM_START = date(2026, 11, 5)
+
+
+@dataclass
+class World:
+    class_id: int
+    subject_id: int
+    assignment_id: int
+    teacher: Actor
+    other_teacher: Actor
+    students: list[int]
+    parent: Actor
+    student: Actor
+
+
+def _actor(store, school_id: int, person_id: int, login: str, roles: set[str]) -> Actor:
+    user_id = make_user(store, school_id, person_id, login)
+    return Actor(user_id, login, school_id, frozenset(roles), person_id)
+
+
+@pytest.fixture
+def world(store, school, admin) -> World:
+    sid = school.school_id
+    class_id = make_class(store, sid, 5, "А")
+    subject = SubjectService(store).create(admin, "Математика")
+    teacher_id = add_staff(store, sid, "Иванова", "Мария")
+    other_id = add_staff(store, sid, "Кузнецов", "Олег")
+    assignment = AssignmentService(store).assign(admin, class_id, subject.id, teacher_id, today=TODAY)
+    students = [enrol(store, sid, class_id, last, first, start=date(2026, 9, 1))
+                for last, first in (("Андреев", "Пётр"), ("Борисова", "Анна"), ("Васильев", "Иван"))]
+    parent_id = add_person(store, sid, "Андреева", "Ольга")
+    with store.session() as s:
+        s.add(Guardianship(school_id=sid, parent_id=parent_id, student_id=students[0], relation="mother",
+                           start_date=date(2020, 1, 1)))
+        s.commit()
+    return World(class_id, subject.id, assignment.id,
+                 _actor(store, sid, teacher_id, "ivanova", {"teacher"}),
+                 _actor(store, sid, other_id, "kuznetsov", {"teacher"}), students,
+                 _actor(store, sid, parent_id, "andreeva", {"parent"}),
+                 _actor(store, sid, students[0], "andreev", {"student"}))
+
+
+def activity(store, kind: str) -> list[ActivityEvent]:
+    with store.session() as s:
+        return list(s.scalars(select(ActivityEvent).where(ActivityEvent.kind == kind).order_by(ActivityEvent.id)))
+
+
+def test_a_teacher_keeps_the_journal_and_the_grid_shows_it(store, admin, world):
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 24), 2, "Дроби",
+                                "№ 12, 14", today=TODAY)
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "5", today=TODAY)
+    journal.set_mark(world.teacher, lesson.id, world.students[1], " на ", today=TODAY)  # spelled as the scale
+    journal.set_attendance(world.teacher, lesson.id, world.students[2], "sick", today=TODAY)
+    grid = journal.open(world.teacher, world.assignment_id, today=TODAY)
+    assert (grid.class_name, grid.subject_name, grid.term_name, grid.writable) == ("5А", "Математика",
+                                                                                   "2 четверть", True)
+    assert [s.full_name for s in grid.students] == ["Андреев Пётр", "Борисова Анна", "Васильев Иван"]
+    assert [(le.day, le.number, le.topic, le.homework, le.attendance_taken) for le in grid.lessons] == [
+        (date(2026, 11, 24), 2, "Дроби", "№ 12, 14", True)]
+    assert {(m.student_id, m.value) for m in grid.marks} == {(world.students[0], "5"), (world.students[1], "н/а")}
+    assert grid.attendance == {(lesson.id, world.students[2]): "sick"}
+    assert "5" in grid.values and "н/а" in grid.values
+    # The administrator reads every journal, read-only; the journal's own teacher is the only writer.
+    as_admin = journal.open(admin, world.assignment_id, today=TODAY)
+    assert not as_admin.writable and len(as_admin.marks) == 2
+    with pytest.raises(PermissionDenied):
+        journal.set_mark(admin, lesson.id, world.students[0], "4", today=TODAY)
+    with pytest.raises(PermissionDenied, match="другой учитель"):
+        journal.set_mark(world.other_teacher, lesson.id, world.students[0], "4", today=TODAY)
+    with pytest.raises(PermissionDenied, match="чужого класса"):
+        journal.open(world.other_teacher, world.assignment_id, today=TODAY)
+    denied = [r for r in records(store, "journal.set_mark") if r.outcome == "denied"]
+    assert len(denied) == 2  # both refusals are on the audit trail, the scoped one too
+    assert [e.assignment_id for e in journal.list_journals(world.teacher)] == [world.assignment_id]
+    assert journal.list_journals(world.other_teacher) == []
+    assert stats_counts(store, admin) == (1, 2, 1)
+
+
+def stats_counts(store, admin) -> tuple[int, int, int]:
+    counts = StatsService(store).counts(admin, TODAY)
+    return counts.lessons, counts.marks, counts.attendance
+
+
+def test_a_mark_keeps_its_history_and_bad_values_are_named(store, world):
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 26), 1, today=TODAY)
+    first = journal.set_mark(world.teacher, lesson.id, world.students[0], "4", today=TODAY)
+    assert first is not None
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "5", today=TODAY)
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "5", today=TODAY)  # unchanged: no history
+    assert journal.set_mark(world.teacher, lesson.id, world.students[0], "", today=TODAY) is None
+    history = journal.mark_history(world.teacher, first.id)
+    assert [(h.old_value, h.new_value, h.changed_by) for h in history] == [
+        (None, "4", "ivanova"), ("4", "5", "ivanova"), ("5", None, "ivanova")]
+    assert journal.open(world.teacher, world.assignment_id, today=TODAY).marks == []
+    with store.session() as s:  # removed, not deleted
+        assert s.get(Mark, first.id).deleted_at is not None
+    with pytest.raises(ValidationFailed, match="«7» не из шкалы школы; допустимы: 1, 2, 3, 4, 5, н/а"):
+        journal.set_mark(world.teacher, lesson.id, world.students[0], "7", today=TODAY)
+    with pytest.raises(ValidationFailed, match="ещё не прошёл"):
+        future = journal.add_lesson(world.teacher, world.assignment_id, TODAY + timedelta(days=3), 1, today=TODAY)
+        journal.set_mark(world.teacher, future.id, world.students[0], "5", today=TODAY)
+    outsider = enrol(store, world.teacher.school_id or 0, make_class(store, world.teacher.school_id or 0, 6, "Б"),
+                     "Григорьев", "Антон", start=date(2026, 9, 1))
+    with pytest.raises(ValidationFailed, match="не учился в этом классе"):
+        journal.set_mark(world.teacher, lesson.id, outsider, "5", today=TODAY)
+    with pytest.raises(ValidationFailed, match="Посещаемость: «ill»"):
+        journal.set_attendance(world.teacher, lesson.id, world.students[0], "ill", today=TODAY)
+
+
+def test_the_lock_period_and_an_approved_exception(store, admin, world):
+    SettingsService(store).set(admin, "grade_lock_days", 7)
+    journal = JournalService(store)
+    old_day = TODAY - timedelta(days=10)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, old_day, 1, today=TODAY)
+    with pytest.raises(ValidationFailed, match="закрыт для изменений"):
+        journal.set_mark(world.teacher, lesson.id, world.students[0], "3", today=TODAY)
+    exceptions = LockExceptionService(store)
+    asked = exceptions.request(world.teacher, world.assignment_id, old_day, old_day, "Болел, не успел")
+    with pytest.raises(Conflict, match="нерассмотренный"):
+        exceptions.request(world.teacher, world.assignment_id, old_day, old_day, "Ещё раз")
+    with pytest.raises(PermissionDenied):
+        exceptions.decide(world.teacher, asked.id, asked.version, True, today=TODAY)
+    assert [r.id for r in exceptions.list(admin)] == [asked.id]
+    approved = exceptions.decide(admin, asked.id, asked.version, True, today=TODAY)
+    assert (approved.status, approved.valid_until) == ("approved", TODAY + timedelta(days=3))
+    assert journal.set_mark(world.teacher, lesson.id, world.students[0], "3", today=TODAY) is not None
+    later = TODAY + timedelta(days=4)  # the approval has run out
+    with pytest.raises(ValidationFailed, match="закрыт для изменений"):
+        journal.set_mark(world.teacher, lesson.id, world.students[0], "4", today=later)
+    assert [r.action for r in records(store, "lock_exception.approve")] == ["lock_exception.approve"]
+
+
+def test_moving_and_removing_lessons_report_what_they_touch(store, admin, world):
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 25), 3, "Тема", today=TODAY)
+    for student in world.students[:2]:
+        journal.set_mark(world.teacher, lesson.id, student, "4", today=TODAY)
+    journal.set_attendance(world.teacher, lesson.id, world.students[2], "absent", today=TODAY)
+    other = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 26), 3, today=TODAY)
+    with pytest.raises(Conflict, match="уже есть"):
+        journal.update_lesson(world.teacher, other.id, other.version, topic=None, homework=None,
+                              day=date(2026, 11, 25), today=TODAY)
+    lesson = journal.open(world.teacher, world.assignment_id, today=TODAY).lessons[0]  # attendance bumped it
+    moved, touched = journal.update_lesson(world.teacher, lesson.id, lesson.version, topic="Новая тема",
+                                           homework="Стр. 5", number=4, today=TODAY)
+    assert (moved.number, moved.topic, touched.marks, touched.attendance) == (4, "Новая тема", 2, 1)
+    assignments = AssignmentService(store)
+    impact = assignments.impact(admin, world.assignment_id)
+    assert (impact.lessons_touched, impact.marks_touched) == (2, 2)
+    assert journal.lesson_impact(world.teacher, lesson.id).marks == 2
+    removed = journal.remove_lesson(world.teacher, lesson.id, moved.version)
+    assert (removed.marks, removed.attendance) == (2, 1)
+    assert [le.id for le in journal.open(world.teacher, world.assignment_id, today=TODAY).lessons] == [other.id]
+    with pytest.raises(NotFound):
+        journal.set_mark(world.teacher, lesson.id, world.students[0], "5", today=TODAY)
+    detail = records(store, "lesson.remove")[-1].detail
+    assert detail == "marks=2 attendance=1"
+    # A removed assignment's journal stays readable by its teacher, and nobody writes it any more.
+    view = assignments.get(admin, world.assignment_id)
+    assignments.remove(admin, world.assignment_id, view.version)
+    assert not journal.open(world.teacher, world.assignment_id, today=TODAY).writable
+    with pytest.raises(PermissionDenied, match="снято"):
+        journal.add_lesson(world.teacher, world.assignment_id, TODAY, 1, today=TODAY)
+
+
+def test_term_marks_suggest_a_weighted_average_and_keep_a_snapshot(store, admin, world):
+    journal = JournalService(store)
+    entry_day = date(2026, 11, 20)  # marks entered on time, inside the lock period
+    kinds = {w.name: w for w in WorkTypeService(store).list(admin)}
+    test = kinds["Контрольная работа"]
+    assert test.weight == Decimal("2") and kinds["Работа на уроке"].is_default
+    first = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 16), 1, today=entry_day)
+    second = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 20), 1, today=entry_day)
+    a, b, c = world.students
+    journal.set_mark(world.teacher, first.id, a, "3", today=entry_day)
+    journal.set_mark(world.teacher, second.id, a, "5", test.id, today=entry_day)  # (3·1 + 5·2) / 3 = 4.33
+    journal.set_mark(world.teacher, first.id, b, "4", today=entry_day)
+    journal.set_mark(world.teacher, second.id, b, "5", today=entry_day)  # 4.5 rounds half up to 5
+    journal.set_mark(world.teacher, first.id, c, "н/а", today=entry_day)  # not a number: no suggestion
+    grid = journal.open(world.teacher, world.assignment_id, today=TODAY)
+    term_id = grid.term_id
+    assert term_id is not None
+    marks = TermMarkService(store)
+    rows = {r.student_id: r for r in marks.suggestions(world.teacher, world.assignment_id, term_id)}
+    assert (rows[a].average, rows[a].suggested, rows[a].marks) == (Decimal("4.33"), "4", 2)
+    assert (rows[b].average, rows[b].suggested) == (Decimal("4.50"), "5")
+    assert (rows[c].average, rows[c].suggested, rows[c].confirmed) == (None, None, None)
+    confirmed = marks.confirm(world.teacher, world.assignment_id, term_id, a, "5")  # the teacher decides
+    assert (confirmed.suggested, confirmed.confirmed) == ("4", "5")
+    assert journal.open(world.teacher, world.assignment_id, today=TODAY).term_marks == {a: "5"}
+    SubjectService(store).rename(admin, world.subject_id, SubjectService(store).get(admin, world.subject_id).version,
+                                 "Алгебра")
+    with store.session() as s:
+        stored = s.scalars(select(TermMark)).one()
+        assert (stored.subject_name, stored.class_name, stored.value, stored.suggested) == (
+            "Математика", "5А", "5", Decimal("4.33"))
+    year_rows = {r.student_id: r for r in marks.suggestions(world.teacher, world.assignment_id, None)}
+    assert year_rows[a].suggested == "5"  # the year follows the confirmed term marks
+    school = {(s.student_id, s.suggested) for s in marks.suggest_school(admin, term_id)}
+    assert school == {(a, "4"), (b, "5")}
+    marks.confirm(world.teacher, world.assignment_id, term_id, a, "")
+    assert journal.open(world.teacher, world.assignment_id, today=TODAY).term_marks == {}
+    with pytest.raises(PermissionDenied):
+        marks.confirm(world.other_teacher, world.assignment_id, term_id, a, "4")
+
+
+def test_weighted_average_and_rounding_to_the_scale():
+    assert weighted_average([]) is None
+    assert weighted_average([(Decimal(2), Decimal(1)), (Decimal(3), Decimal(1))]) == Decimal("2.50")
+    assert nearest_mark(Decimal("2.49"), ["1", "2", "3", "4", "5"]) == "2"
+    assert nearest_mark(Decimal("2.50"), ["1", "2", "3", "4", "5"]) == "3"
+    assert nearest_mark(Decimal("9.7"), ["1", "2", "3", "4", "5"]) == "5"
+    assert nearest_mark(Decimal("4"), ["зач", "незач"]) is None
+
+
+def test_the_diary_of_a_student_and_of_a_parents_child(store, admin, world):
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 24), 2, "Дроби", "№ 12",
+                                today=TODAY)
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "5", today=TODAY)
+    journal.set_attendance(world.teacher, lesson.id, world.students[1], "late", today=TODAY)
+    diary = DiaryService(store)
+    assert [c.full_name for c in diary.children(world.parent, today=TODAY)] == ["Андреев Пётр"]
+    assert [(c.student_id, c.class_name) for c in diary.children(world.student, today=TODAY)] == [
+        (world.students[0], "5А")]
+    for reader in (world.student, world.parent):
+        week = diary.week(reader, world.students[0], date(2026, 11, 26), today=TODAY)
+        assert (week.start, week.end) == (date(2026, 11, 23), date(2026, 11, 29))
+        [item] = week.lessons
+        assert (item.subject, item.topic, item.homework, item.attendance) == ("Математика", "Дроби", "№ 12",
+                                                                              "present")
+        assert [(m.value, m.work_type) for m in item.marks] == [("5", "Работа на уроке")]
+    with pytest.raises(PermissionDenied, match="не ваш дневник"):
+        diary.week(world.parent, world.students[1], date(2026, 11, 26), today=TODAY)
+    with pytest.raises(PermissionDenied):
+        diary.week(admin, world.students[0], date(2026, 11, 26), today=TODAY)
+    assert diary.week(world.student, world.students[0], date(2026, 11, 16), today=TODAY).lessons == []
+    views = activity(store, "diary_view")
+    assert [(e.user_id, e.class_id) for e in views] == [(world.student.user_id, world.class_id),
+                                                         (world.parent.user_id, world.class_id),
+                                                         (world.student.user_id, world.class_id)]
+
+
+def test_journal_entries_are_activity_events_with_class_and_lesson_day(store, world):
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 20), 1, "Тема", "Задание",
+                                today=TODAY)
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "4", today=TODAY)
+    journal.set_attendance(world.teacher, lesson.id, world.students[1], "absent", today=TODAY)
+    with store.session() as s:
+        rows = s.execute(select(ActivityEvent.kind, ActivityEvent.user_id, ActivityEvent.class_id,
+                                ActivityEvent.day, ActivityEvent.lesson_day).order_by(ActivityEvent.id)).all()
+    assert [tuple(r) for r in rows] == [
+        (kind, world.teacher.user_id, world.class_id, TODAY, date(2026, 11, 20))
+        for kind in ("topic", "homework", "mark", "attendance")]
+
+
+def test_a_login_is_an_activity_event(store, school):
+    from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
+    from zhurnal.core.services.accounts import AuthService
+
+    AuthService(store).login(ADMIN_LOGIN, ADMIN_PASSWORD)
+    [event] = activity(store, "login")
+    assert (event.school_id, event.class_id) == (school.school_id, None)
+
+
+def test_a_class_teacher_reads_every_subject_of_their_class_only(store, admin, school, world):
+    sid = school.school_id
+    leader_id = add_staff(store, sid, "Петрова", "Нина")
+    leader = _actor(store, sid, leader_id, "petrova", {"teacher", "class_teacher"})
+    from zhurnal.core.services.classes import ClassService
+
+    classes = ClassService(store)
+    current = classes.get(admin, world.class_id)
+    classes.set_class_teacher(admin, world.class_id, current.version, leader_id, today=TODAY)
+    journal = JournalService(store)
+    view = journal.open(leader, world.assignment_id, today=TODAY)
+    assert not view.writable
+    assert [(e.assignment_id, e.writable) for e in journal.list_journals(leader)] == [(world.assignment_id, False)]
+    with pytest.raises(PermissionDenied):
+        journal.add_lesson(leader, world.assignment_id, TODAY, 1, today=TODAY)
+
+
+def test_a_closed_year_is_read_only(store, admin, world):
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 20), 1, today=TODAY)
+    from zhurnal.core.models import AcademicYear
+
+    with store.session() as s:
+        year = s.scalars(select(AcademicYear)).first()
+        year.status = "closed"
+        s.commit()
+    assert not journal.open(world.teacher, world.assignment_id, today=TODAY).writable
+    with pytest.raises(ValidationFailed, match="закрыт"):
+        journal.set_mark(world.teacher, lesson.id, world.students[0], "5", today=TODAY)
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditRecord).where(
+            AuditRecord.action == "mark.create")) == 0
