@@ -150,6 +150,18 @@ def test_create_a_subject_put_it_in_the_curriculum_and_archive_it(demo, actor):
         assert "Астрономия" not in {r.subject_name for r in CurriculumService(demo).list(actor, year.id, 11)}
         assert "Астрономия" not in row_labels(app, "#curriculum")
 
+        # Enter on a subject edits its name and short name.
+        await cursor_to(pilot, "#subjects", "Астрономия")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SubjectFormScreen)
+        assert app.screen.query_one("#subject-name", Input).value == "Астрономия"
+        await type_into(pilot, "#subject-short_name", "Астр")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SubjectsScreen)
+        assert SubjectService(demo).get(actor, subject.id).short_name == "Астр"
+
         # Archive the subject: a confirmation first (No keeps it), then Yes.
         await cursor_to(pilot, "#subjects", "Астрономия")
         await pilot.press("delete")
