@@ -87,6 +87,17 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         self.ctx.actor = signed.actor
         self.switch_screen(self.make_screen("dashboard"))
 
+    def signed_out(self, message: str) -> None:
+        """Back to the login screen with nobody signed in, saying why: after a restore replaced the database
+        under the app, the account, its roles and every screen's data are read again from the restored one."""
+        from zhurnal.tui.app.screens.login import LoginScreen
+
+        self.ctx.actor = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(LoginScreen())
+        self.notify(message, timeout=30)
+
     # ---------------------------------------------------------------------------------------- idle lock
 
     async def on_event(self, event: events.Event) -> None:

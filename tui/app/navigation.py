@@ -34,6 +34,7 @@ SECTIONS: dict[str, Section] = {
     "subjects": Section(_SCREENS + "subjects", "SubjectsScreen", "subjects.title", "school.read"),
     "assignments": Section(_SCREENS + "assignments", "AssignmentsScreen", "assignments.title", "school.read"),
     "settings": Section(_SCREENS + "settings", "SettingsScreen", "settings.title", "school.read"),
+    "backups": Section(_SCREENS + "backups", "BackupsScreen", "backups.title", "backup.create"),
 }
 
 # binding id -> (key, target of App.action_open)
