@@ -155,3 +155,69 @@ def test_refusals_and_bad_periods(store, admin, graded):
         service.for_dates(admin, Q1[0], Q1[1], district=True)
     dates = service.for_dates(admin, *Q1, today=TODAY)
     assert dates.title == "01.09.2026 – 26.10.2026" and dates.previous is None
+
+
+# ------------------------------------------------------------------------------------------ files and CLI
+
+
+def test_the_report_as_xlsx_with_charts_pdf_and_csv_agree(store, admin, graded, tmp_path):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from zhurnal.core.reports.activity import render, tables
+
+    login(store, graded.student, Q2_DAY)
+    journal = JournalService(store)
+    lesson = journal.add_lesson(graded.teacher, graded.assignment_id, Q2_DAY, 1, "=HYPERLINK(1)", today=Q2_DAY)
+    journal.set_mark(graded.teacher, lesson.id, graded.students[0], "5", today=Q2_DAY)
+    result = report(store, admin)
+    shown = tables(result)
+    assert [t.title for t in shown] == ["По ролям", "По учителям", "По классам"]
+    book = load_workbook(io.BytesIO(render(result, "xlsx")))
+    assert book.sheetnames == ["По ролям", "По учителям", "По классам"]
+    teachers = book["По учителям"]
+    assert [c.value for c in teachers[2]][:5] == ["Учитель", "Уроков", "С темой", "С д/з", "Отметок"]
+    assert [c.value for c in teachers[3]][:5] == ["Иванова Мария", 1, 1, 0, 1]
+    assert all(len(book[name]._charts) == 1 for name in book.sheetnames)  # a native chart on every sheet
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render(result, "pdf"))).pages)
+    assert "По учителям" in text and "Иванова Мария" in text
+    raw = render(result, "csv")
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    students = next(r for r in rows if r and r[0] == "Обучающиеся")
+    assert students[1:4] == ["1", "1", "1"]
+
+
+def test_report_activity_on_the_command_line(store, admin, graded, tmp_path, monkeypatch):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
+    from zhurnal.tui.cli import main
+
+    login(store, graded.student, Q2_DAY)
+    url = store.engine.url.render_as_string(hide_password=False)
+
+    def run(*args: str) -> tuple[int, str]:
+        out = io.StringIO()
+        code = main(["--db", url, "--user", ADMIN_LOGIN, "--password-stdin", "report", *args],
+                     stdin=io.StringIO(ADMIN_PASSWORD + "\n"), stdout=out)
+        return code, out.getvalue()
+
+    target = tmp_path / "q2.xlsx"
+    code, printed = run("activity", "--term", "2", "--year", "2026/2027", "--out", str(target))
+    assert code == 0 and "2 четверть 2026/2027" in printed and target.exists()
+    roles = load_workbook(target)["По ролям"]
+    assert [c.value for c in roles[3]][:2] == ["Сотрудники", 3]  # the administrator and the two teachers
+    code, _ = run("activity", "--from", "01.09.2026", "--to", "2026-10-26", "--out", str(tmp_path / "q1.csv"))
+    assert code == 0 and (tmp_path / "q1.csv").read_bytes().startswith("\ufeff".encode())
+    assert run("activity", "--term", "2", "--out", str(tmp_path / "q.txt"))[0] == 2  # unknown extension
+    assert run("activity", "--out", str(tmp_path / "q.csv"))[0] == 2  # no period
+    assert run("activity", "--term", "9", "--out", str(tmp_path / "q.csv"))[0] == 1  # no such term
+    assert not (tmp_path / "q.csv").exists()
+    code, printed = run("purge-activity")
+    assert code == 0 and "Удалено событий" in printed
