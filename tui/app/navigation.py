@@ -31,6 +31,7 @@ _SCREENS = "zhurnal.tui.app.screens."
 SECTIONS: dict[str, Section] = {
     "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
     "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
+    "report": Section(_SCREENS + "activity_report", "ActivityReportScreen", "report.title", "reports.activity"),
 }
 
 # binding id -> (key, target of App.action_open)
