@@ -190,13 +190,15 @@ def clean_keymap(keymap: Mapping[str, object]) -> tuple[dict[str, str], list[str
 
 
 def binding_owners() -> list[type[Any]]:
-    """Every class of the app that declares bindings (for the keymap check, the docs test and the help)."""
+    """Every class of the app that declares bindings (for the keymap check, the docs test and the help): the
+    fixed screens and widgets, and the screen of every registered section."""
     from zhurnal.tui.app.screens.card import PersonCardScreen
     from zhurnal.tui.app.screens.classes import ClassesScreen
     from zhurnal.tui.app.screens.confirm import ConfirmScreen
     from zhurnal.tui.app.screens.dashboard import DashboardScreen
     from zhurnal.tui.app.screens.help import HelpScreen
     from zhurnal.tui.app.screens.login import LoginScreen
+    from zhurnal.tui.app.screens.menu import MenuScreen
     from zhurnal.tui.app.screens.movement import MovementScreen
     from zhurnal.tui.app.screens.order_form import OrderFormScreen
     from zhurnal.tui.app.screens.orders import OrdersScreen
@@ -205,9 +207,18 @@ def binding_owners() -> list[type[Any]]:
     from zhurnal.tui.app.widgets.people_list import PeopleList
     from zhurnal.tui.app.widgets.person_picker import PersonPicker
 
-    return [ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
-            HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen,
-            PersonPicker]
+    owners: list[type[Any]] = [
+        ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
+        HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen, PersonPicker,
+        MenuScreen]
+    for section in SECTIONS.values():
+        screen_class = getattr(importlib.import_module(section.module), section.cls)
+        if screen_class not in owners:
+            owners.append(screen_class)
+    # Screens and widgets a section screen opens declare theirs in EXTRA_OWNERS (e.g. a form of the screen).
+    for owner in list(owners):
+        owners += [extra for extra in getattr(owner, "EXTRA_OWNERS", ()) if extra not in owners]
+    return owners
 
 
 def known_binding_ids() -> set[str]:
