@@ -106,6 +106,12 @@ class ActivityReportScreen(AppScreen):
 
     TITLE_KEY = "report.title"
     HELP_KEY = "help.report"
+    DYNAMIC_KEYS: ClassVar[tuple[str, ...]] = (
+        *(f"report.view.{view}" for view in VIEWS),
+        *(f"report.group.{group}" for group in ("staff", "teachers", "students", "parents", "total")),
+        *(f"report.col.{col}" for col in ("group", "accounts", "active", "logins", "share", "bar", "change", "class",
+                                          "students", "students_active", "parents_viewed", "attendance", "teacher",
+                                          "lessons", "marks", "late", "fill")))
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("screen.back", "escape", "back"),
         bind("report.roles", "1", "view('roles')"),
