@@ -226,13 +226,13 @@ class ActivityReportScreen(AppScreen):
             if self.drill_class is not None:
                 wanted = data.class_teachers.get(self.drill_class, set())
                 teachers = [row for row in teachers if row.person_id in wanted]
-            before = {r.person_id: r.fill_rate for r in previous.teachers} if previous else {}
+            filled = {r.person_id: r.fill_rate for r in previous.teachers} if previous else {}
             for key in ("teacher", "lessons", "marks", "late", "fill", "bar", "change"):
                 table.add_column(t(f"report.col.{key}"), key=key)
-            for row in teachers:
-                table.add_row(short_name(row.name), row.lessons, row.marks, row.marks_late, percent(row.fill_rate),
-                              bar(row.fill_rate), change(row.fill_rate, before.get(row.person_id)),
-                              key=str(row.person_id))
+            for teacher in teachers:
+                table.add_row(short_name(teacher.name), teacher.lessons, teacher.marks, teacher.marks_late,
+                              percent(teacher.fill_rate), bar(teacher.fill_rate),
+                              change(teacher.fill_rate, filled.get(teacher.person_id)), key=str(teacher.person_id))
 
     def action_export(self) -> None:
         if self.data is not None:
