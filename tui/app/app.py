@@ -103,6 +103,17 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         return self.ctx.can("diary.read") and not any(self.ctx.can(a) for a in ("school.read", "journal.write",
                                                                                  "journal.read", "people.read"))
 
+    def signed_out(self, message: str) -> None:
+        """Back to the login screen with nobody signed in, saying why: after a restore replaced the database
+        under the app, the account, its roles and every screen's data are read again from the restored one."""
+        from zhurnal.tui.app.screens.login import LoginScreen
+
+        self.ctx.actor = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(LoginScreen())
+        self.notify(message, timeout=30)
+
     # ---------------------------------------------------------------------------------------- idle lock
 
     async def on_event(self, event: events.Event) -> None:
@@ -208,14 +219,14 @@ def clean_keymap(keymap: Mapping[str, object]) -> tuple[dict[str, str], list[str
 
 
 def binding_owners() -> list[type[Any]]:
-    """Every class of the app that declares bindings (for the keymap check, the docs test and the help)."""
+    """Every class of the app that declares bindings (for the keymap check, the docs test and the help): the
+    fixed screens and widgets, and the screen of every registered section."""
     from zhurnal.tui.app.screens.card import PersonCardScreen
     from zhurnal.tui.app.screens.classes import ClassesScreen
     from zhurnal.tui.app.screens.confirm import ConfirmScreen
     from zhurnal.tui.app.screens.dashboard import DashboardScreen
-    from zhurnal.tui.app.screens.diary import ChildChooser, DiaryScreen
+    from zhurnal.tui.app.screens.diary import ChildChooser
     from zhurnal.tui.app.screens.help import HelpScreen
-    from zhurnal.tui.app.screens.journal import JournalListScreen
     from zhurnal.tui.app.screens.journal_grid import JournalGridScreen
     from zhurnal.tui.app.screens.lesson_form import LessonFormScreen
     from zhurnal.tui.app.screens.login import LoginScreen
@@ -227,15 +238,24 @@ def binding_owners() -> list[type[Any]]:
     from zhurnal.tui.app.screens.people import PeopleScreen
     from zhurnal.tui.app.screens.person_form import PersonFormScreen
     from zhurnal.tui.app.screens.unlock_request import UnlockRequestScreen
-    from zhurnal.tui.app.screens.unlock_requests import UnlockRequestsScreen
     from zhurnal.tui.app.widgets.journal_grid import JournalGrid
     from zhurnal.tui.app.widgets.people_list import PeopleList
     from zhurnal.tui.app.widgets.person_picker import PersonPicker
 
-    return [ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
-            HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen,
-            PersonPicker, JournalListScreen, JournalGridScreen, JournalGrid, LessonFormScreen, UnlockRequestScreen,
-            DiaryScreen, ChildChooser, MenuScreen, UnlockRequestsScreen, MarkHistoryScreen]
+    owners: list[type[Any]] = [
+        ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
+        HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen, PersonPicker,
+        MenuScreen,
+        # The journal's screens that are no section of their own (the sections' screens are added below).
+        JournalGridScreen, JournalGrid, LessonFormScreen, UnlockRequestScreen, ChildChooser, MarkHistoryScreen]
+    for section in SECTIONS.values():
+        screen_class = getattr(importlib.import_module(section.module), section.cls)
+        if screen_class not in owners:
+            owners.append(screen_class)
+    # Screens and widgets a section screen opens declare theirs in EXTRA_OWNERS (e.g. a form of the screen).
+    for owner in list(owners):
+        owners += [extra for extra in getattr(owner, "EXTRA_OWNERS", ()) if extra not in owners]
+    return owners
 
 
 def known_binding_ids() -> set[str]:

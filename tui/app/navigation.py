@@ -39,6 +39,7 @@ _SCREENS = "zhurnal.tui.app.screens."
 SECTIONS: dict[str, Section] = {
     "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
     "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
+    "backups": Section(_SCREENS + "backups", "BackupsScreen", "backups.title", "backup.create"),
     # Teachers keep journals (journal.write); the administration reads them (journal.read).
     "journal": Section(_SCREENS + "journal", "JournalListScreen", "journal.list.title",
                        ("journal.write", "journal.read")),

@@ -6,10 +6,24 @@ for a message. Nothing here imports Textual, so the calls can be tested and time
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+from zhurnal.core.backup import keys
+from zhurnal.core.backup.service import (
+    BackupInfo,
+    BackupService,
+    Created,
+    Progress,
+    Restored,
+    RestorePlan,
+    VerifyReport,
+    backup_dir,
+)
 from zhurnal.core.errors import NotFound
 from zhurnal.core.services.accounts import AuthService, SignedIn
 from zhurnal.core.services.classes import ClassRow, ClassService, RosterRow
@@ -211,3 +225,53 @@ def apply_movement(ctx: Context, movement: Movement) -> None:
         staff.dismiss(actor, m.position_id, m.day, m.order_id, reason=m.reason or "own_wish", today=ctx.day())
     else:
         raise ValueError(f"unknown movement {m.action!r}")
+
+
+# ----------------------------------------------------------------------------------------------- backups
+
+
+@dataclass(frozen=True)
+class BackupsData:
+    """The backup folder (the default one, as `zhurnal backup list` reads it), newest first."""
+
+    folder: Path
+    backups: list[BackupInfo]
+    passphrase_only: frozenset[Path]  # backups made with `create --passphrase`: their own passphrase opens them
+    has_identity: bool  # zhurnal's stored key is on this machine (its passphrase opens the others)
+
+    def last_verified(self) -> BackupInfo | None:
+        return next((b for b in self.backups if b.state == "verified"), None)
+
+
+def load_backups(ctx: Context) -> BackupsData:
+    """The backups with their verified state, and which key each needs (reads file headers, decrypts nothing)."""
+    backups = BackupService(ctx.store).list(ctx.signed_in())
+    passphrase_only = frozenset(b.path for b in backups if keys.needs_passphrase(b.path))
+    return BackupsData(backup_dir(), backups, passphrase_only, keys.identity_path().exists())
+
+
+def backup_identities(path: Path, secret: str) -> list[Any]:
+    """The key for `path`: its passphrase for a passphrase-only backup, else zhurnal's stored identity
+    unwrapped with `secret` (scrypt: about a second; a wrong passphrase raises BackupKeyError)."""
+    if keys.needs_passphrase(path):
+        from zhurnal.core.backup.age import ScryptIdentity
+
+        return [ScryptIdentity(secret)]
+    return [keys.load_identity(secret)]
+
+
+def create_backup(ctx: Context, progress: Progress) -> Created:
+    """A backup to the configured recipients in the default folder (BackupError when none is configured)."""
+    return BackupService(ctx.store).create(ctx.signed_in(), progress=progress)
+
+
+def verify_backup(ctx: Context, path: Path, secret: str, progress: Progress) -> VerifyReport:
+    return BackupService(ctx.store).verify(ctx.signed_in(), path, backup_identities(path, secret), progress=progress)
+
+
+def restore_backup(ctx: Context, path: Path, secret: str, confirm: Callable[[RestorePlan], str | None],
+                   stage: Callable[[str], None], progress: Progress) -> Restored:
+    """Restore `path` over the live database (built aside, checked, confirmed, backed up, swapped)."""
+    identities = backup_identities(path, secret)
+    return BackupService(ctx.store).restore(ctx.signed_in(), path, identities, confirm=confirm, stage=stage,
+                                            progress=progress)
