@@ -30,7 +30,7 @@ from zhurnal.tui.app.app import ZhurnalApp
 from zhurnal.tui.app.screens.backups import BackupsScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
 from zhurnal.tui.app.screens.login import LoginScreen
-from zhurnal.tui.app.screens.password import PasswordScreen
+from zhurnal.tui.app.screens.secret_prompt import SecretPrompt
 
 KEY_PASS = "the backup key passphrase 2026"
 WAIT_STEPS = 1200  # polls of 50 ms: a bound for the worker to reach the next window, not a timing claim
@@ -165,7 +165,7 @@ def test_verify_asks_the_key_passphrase_and_marks_the_backup_verified(demo, acto
         await open_backups(pilot)
         await pilot.press("f7")
         await settle(pilot)
-        assert isinstance(app.screen, PasswordScreen)
+        assert isinstance(app.screen, SecretPrompt)
         await pilot.press(*"not the passphrase at all", "enter")
         await settle(pilot)
         assert isinstance(app.screen, BackupsScreen) and rows(app)[0][2] == "не проверена"  # refused, said why
@@ -192,7 +192,7 @@ def test_restore_asks_confirmation_and_password_then_restores(demo, actor, ident
         # First try: the key, then "No" at the confirmation: nothing changes.
         await pilot.press("ctrl+o")
         await settle(pilot)
-        assert isinstance(app.screen, PasswordScreen)
+        assert isinstance(app.screen, SecretPrompt)
         await pilot.press(*KEY_PASS, "enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "Заменить рабочую базу" in screen_text(app)
@@ -206,7 +206,7 @@ def test_restore_asks_confirmation_and_password_then_restores(demo, actor, ident
         await pilot.press(*KEY_PASS, "enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("ctrl+y")
-        await until(pilot, lambda: isinstance(app.screen, PasswordScreen))
+        await until(pilot, lambda: isinstance(app.screen, SecretPrompt))
         await pilot.press(*ADMIN_PASSWORD, "enter")
         await until(pilot, lambda: isinstance(app.screen, LoginScreen))
         await settle(pilot)

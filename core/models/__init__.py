@@ -30,6 +30,7 @@ from zhurnal.core.models.school import (
     TeachingAssignment,
     Term,
 )
+from zhurnal.core.models.year import RolloverItem, RolloverRun, YearArchiveFile
 
 __all__ = [
     "ACTIVITY_KINDS",
@@ -55,6 +56,8 @@ __all__ = [
     "Order",
     "Person",
     "RoleGrant",
+    "RolloverItem",
+    "RolloverRun",
     "School",
     "SchoolClass",
     "Setting",
@@ -65,5 +68,6 @@ __all__ = [
     "TermMark",
     "User",
     "WorkType",
+    "YearArchiveFile",
     "utcnow",
 ]

@@ -80,9 +80,12 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         """The login screen's success: replace it with the dashboard.
 
         A temporary password (an administrator's reset) lets no one in until it is changed, as on the command
-        line; the login screen says how (the console has no password form yet).
+        line: the password form takes the login screen's place and calls this again once it is changed.
         """
         if signed.must_change_password:
+            from zhurnal.tui.app.screens.password import PasswordScreen
+
+            self.switch_screen(PasswordScreen(signed))
             return
         self.ctx.actor = signed.actor
         self.show_start(switch=True)
@@ -225,8 +228,9 @@ def binding_owners() -> list[type[Any]]:
     from zhurnal.tui.app.screens.classes import ClassesScreen
     from zhurnal.tui.app.screens.confirm import ConfirmScreen
     from zhurnal.tui.app.screens.dashboard import DashboardScreen
-    from zhurnal.tui.app.screens.diary import ChildChooser
+    from zhurnal.tui.app.screens.diary import ChildChooser, DiaryScreen
     from zhurnal.tui.app.screens.help import HelpScreen
+    from zhurnal.tui.app.screens.journal import JournalListScreen
     from zhurnal.tui.app.screens.journal_grid import JournalGridScreen
     from zhurnal.tui.app.screens.lesson_form import LessonFormScreen
     from zhurnal.tui.app.screens.login import LoginScreen
@@ -238,6 +242,7 @@ def binding_owners() -> list[type[Any]]:
     from zhurnal.tui.app.screens.people import PeopleScreen
     from zhurnal.tui.app.screens.person_form import PersonFormScreen
     from zhurnal.tui.app.screens.unlock_request import UnlockRequestScreen
+    from zhurnal.tui.app.screens.unlock_requests import UnlockRequestsScreen
     from zhurnal.tui.app.widgets.journal_grid import JournalGrid
     from zhurnal.tui.app.widgets.people_list import PeopleList
     from zhurnal.tui.app.widgets.person_picker import PersonPicker
@@ -245,9 +250,8 @@ def binding_owners() -> list[type[Any]]:
     owners: list[type[Any]] = [
         ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
         HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen, PersonPicker,
-        MenuScreen,
-        # The journal's screens that are no section of their own (the sections' screens are added below).
-        JournalGridScreen, JournalGrid, LessonFormScreen, UnlockRequestScreen, ChildChooser, MarkHistoryScreen]
+        MenuScreen, *admin_binding_owners(), JournalListScreen, JournalGridScreen, JournalGrid,
+        LessonFormScreen, UnlockRequestScreen, DiaryScreen, ChildChooser, UnlockRequestsScreen, MarkHistoryScreen]
     for section in SECTIONS.values():
         screen_class = getattr(importlib.import_module(section.module), section.cls)
         if screen_class not in owners:
@@ -256,6 +260,23 @@ def binding_owners() -> list[type[Any]]:
     for owner in list(owners):
         owners += [extra for extra in getattr(owner, "EXTRA_OWNERS", ()) if extra not in owners]
     return owners
+
+
+def admin_binding_owners() -> list[type[Any]]:
+    """The account-administration screens (users and roles, one's own password, the audit log)."""
+    from zhurnal.tui.app.screens.account import AccountScreen
+    from zhurnal.tui.app.screens.account_form import AccountFormScreen
+    from zhurnal.tui.app.screens.audit import AuditScreen
+    from zhurnal.tui.app.screens.audit_record import AuditRecordScreen
+    from zhurnal.tui.app.screens.password import PasswordScreen
+    from zhurnal.tui.app.screens.password_prompt import PasswordPromptScreen
+    from zhurnal.tui.app.screens.pick_person import PickPersonScreen
+    from zhurnal.tui.app.screens.roles import RolesScreen
+    from zhurnal.tui.app.screens.shown_once import ShownOnceScreen
+    from zhurnal.tui.app.screens.users import UsersScreen
+
+    return [UsersScreen, AccountScreen, AccountFormScreen, RolesScreen, PasswordScreen, PasswordPromptScreen,
+            ShownOnceScreen, AuditScreen, AuditRecordScreen, PickPersonScreen]
 
 
 def known_binding_ids() -> set[str]:

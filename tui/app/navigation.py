@@ -40,6 +40,9 @@ SECTIONS: dict[str, Section] = {
     "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
     "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
     "backups": Section(_SCREENS + "backups", "BackupsScreen", "backups.title", "backup.create"),
+    "users": Section(_SCREENS + "users", "UsersScreen", "users.title", "accounts.manage"),
+    "audit": Section(_SCREENS + "audit", "AuditScreen", "audit.title", "audit.read"),
+    "password": Section(_SCREENS + "password", "PasswordScreen", "password.title", "self.password"),
     # Teachers keep journals (journal.write); the administration reads them (journal.read).
     "journal": Section(_SCREENS + "journal", "JournalListScreen", "journal.list.title",
                        ("journal.write", "journal.read")),

@@ -38,7 +38,7 @@ from zhurnal.tui.app.messages import (
     RestoreFinished,
 )
 from zhurnal.tui.app.screens.base import AppScreen
-from zhurnal.tui.app.screens.password import PasswordScreen
+from zhurnal.tui.app.screens.secret_prompt import SecretPrompt
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.app.workers import BackupsData
 from zhurnal.tui.i18n import t
@@ -98,7 +98,7 @@ class BackupsScreen(AppScreen):
     TITLE_KEY = "backups.title"
     HELP_KEY = "help.backups"
     # Escape cancels the running operation; when nothing runs, the same key goes back.
-    EXTRA_OWNERS: ClassVar[tuple[type, ...]] = (PasswordScreen,)  # the passphrase prompt it opens
+    EXTRA_OWNERS: ClassVar[tuple[type, ...]] = (SecretPrompt,)  # the passphrase prompt it opens
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("backups.cancel", "escape", "cancel"),
         bind("screen.back", "escape", "back"),
@@ -316,7 +316,7 @@ class BackupsScreen(AppScreen):
             if secret:
                 then(secret)
 
-        self.app.push_screen(PasswordScreen(t("backups.key.title"), prompt, [backup.name]), answered)
+        self.app.push_screen(SecretPrompt(t("backups.key.title"), prompt, [backup.name]), answered)
 
     def action_verify(self) -> None:
         backup = self.highlighted()
@@ -402,7 +402,7 @@ class BackupsScreen(AppScreen):
         if not yes:
             raise Cancelled()
         actor = self.ctx.signed_in()
-        password = self.ask(lambda: PasswordScreen(t("backups.password.title"),
+        password = self.ask(lambda: SecretPrompt(t("backups.password.title"),
                                                    t("backups.password.prompt", login=actor.login)))
         if not password:
             raise Cancelled()
