@@ -16,6 +16,15 @@ from zhurnal.core.models.journal import (
     TermMark,
     WorkType,
 )
+from zhurnal.core.models.messages import (
+    AUDIENCE_KINDS,
+    TICKET_STATUSES,
+    Announcement,
+    AnnouncementRead,
+    AnnouncementTarget,
+    SupportMessage,
+    SupportTicket,
+)
 from zhurnal.core.models.people import ORDER_KINDS, Enrolment, Guardianship, Order, Person, StaffPosition
 from zhurnal.core.models.school import (
     TERM_KINDS,
@@ -35,11 +44,16 @@ from zhurnal.core.models.year import RolloverItem, RolloverRun, YearArchiveFile
 __all__ = [
     "ACTIVITY_KINDS",
     "ATTENDANCE_STATUSES",
+    "AUDIENCE_KINDS",
     "ORDER_KINDS",
     "TERMS_PER_KIND",
     "TERM_KINDS",
+    "TICKET_STATUSES",
     "AcademicYear",
     "ActivityEvent",
+    "Announcement",
+    "AnnouncementRead",
+    "AnnouncementTarget",
     "Attendance",
     "AuditRecord",
     "Base",
@@ -63,6 +77,8 @@ __all__ = [
     "Setting",
     "StaffPosition",
     "Subject",
+    "SupportMessage",
+    "SupportTicket",
     "TeachingAssignment",
     "Term",
     "TermMark",

@@ -42,6 +42,7 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         bind("app.help", "f1", "help"),
         bind("app.palette", "ctrl+p", "command_palette", show=False),
         bind("app.quit", "f10,ctrl+q", "quit", priority=True),
+        bind("app.report_problem", "ctrl+t", "report_problem", show=False),
         *nav_bindings(show=False),
     ]
 
@@ -59,6 +60,7 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         self.keymap_config, keymap_problems = clean_keymap(keymap or {})
         self.startup_warnings = [w for w in (startup_warning, *keymap_problems) if w]
         self.title = t("app.title")
+        self.news_shown = False  # the unread announcements pop up once per sign-in (the dashboard does it)
 
     def on_mount(self) -> None:
         # Checked twice a minute; the check itself compares against the clock, so it never sleeps.
@@ -88,6 +90,7 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             self.switch_screen(PasswordScreen(signed))
             return
         self.ctx.actor = signed.actor
+        self.news_shown = False
         self.show_start(switch=True)
 
     def show_start(self, *, switch: bool = False) -> None:
@@ -172,6 +175,8 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             from zhurnal.tui.app.screens.dashboard import DashboardScreen
 
             return not (parameters == ("dashboard",) and isinstance(self.main_screen(), DashboardScreen))
+        if action == "report_problem":
+            return self.ctx.actor is not None and not getattr(self.screen, "REPORT_FORM", False)
         return True
 
     def main_screen(self) -> Screen[Any]:
@@ -186,6 +191,14 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             self.pop_screen()
         if target != "dashboard":
             self.push_screen(self.make_screen(target))
+
+    def action_report_problem(self) -> None:
+        """Open the problem report form over the current screen; the main screen's name goes with the report."""
+        if self.ctx.actor is None or getattr(self.screen, "REPORT_FORM", False):
+            return
+        from zhurnal.tui.app.screens.report import ReportScreen
+
+        self.push_screen(ReportScreen(type(self.main_screen()).__name__))
 
     # ------------------------------------------------------------------------------------ help, palette
 
@@ -224,6 +237,7 @@ def clean_keymap(keymap: Mapping[str, object]) -> tuple[dict[str, str], list[str
 def binding_owners() -> list[type[Any]]:
     """Every class of the app that declares bindings (for the keymap check, the docs test and the help): the
     fixed screens and widgets, and the screen of every registered section."""
+    from zhurnal.tui.app.screens.announcements import AnnouncementFormScreen, AnnouncementsScreen
     from zhurnal.tui.app.screens.card import PersonCardScreen
     from zhurnal.tui.app.screens.classes import ClassesScreen
     from zhurnal.tui.app.screens.confirm import ConfirmScreen
@@ -237,10 +251,13 @@ def binding_owners() -> list[type[Any]]:
     from zhurnal.tui.app.screens.mark_history import MarkHistoryScreen
     from zhurnal.tui.app.screens.menu import MenuScreen
     from zhurnal.tui.app.screens.movement import MovementScreen
+    from zhurnal.tui.app.screens.news import NewsScreen
     from zhurnal.tui.app.screens.order_form import OrderFormScreen
     from zhurnal.tui.app.screens.orders import OrdersScreen
     from zhurnal.tui.app.screens.people import PeopleScreen
     from zhurnal.tui.app.screens.person_form import PersonFormScreen
+    from zhurnal.tui.app.screens.report import ReportScreen
+    from zhurnal.tui.app.screens.support import SupportScreen, TicketScreen
     from zhurnal.tui.app.screens.unlock_request import UnlockRequestScreen
     from zhurnal.tui.app.screens.unlock_requests import UnlockRequestsScreen
     from zhurnal.tui.app.widgets.journal_grid import JournalGrid
@@ -251,7 +268,8 @@ def binding_owners() -> list[type[Any]]:
         ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
         HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen, PersonPicker,
         MenuScreen, *admin_binding_owners(), JournalListScreen, JournalGridScreen, JournalGrid,
-        LessonFormScreen, UnlockRequestScreen, DiaryScreen, ChildChooser, UnlockRequestsScreen, MarkHistoryScreen]
+        LessonFormScreen, UnlockRequestScreen, DiaryScreen, ChildChooser, UnlockRequestsScreen, MarkHistoryScreen,
+        NewsScreen, ReportScreen, AnnouncementsScreen, AnnouncementFormScreen, SupportScreen, TicketScreen]
     for section in SECTIONS.values():
         screen_class = getattr(importlib.import_module(section.module), section.cls)
         if screen_class not in owners:

@@ -9,11 +9,13 @@ from textual.message import Message
 
 from zhurnal.core.backup.service import Restored
 from zhurnal.core.services.accounts import SignedIn
+from zhurnal.core.services.announcements import AnnouncementView
 from zhurnal.core.services.classes import RosterRow
 from zhurnal.core.services.dashboard import AuditChainState
 from zhurnal.core.services.orders import OrderView
 from zhurnal.core.services.persons import Page, PersonInput, PersonRow, PersonView, SavedPerson
 from zhurnal.core.services.staff import StaffRow
+from zhurnal.core.services.support import TicketDetail, TicketRow
 from zhurnal.core.validation import Problem
 from zhurnal.tui.app.workers import BackupsData, CardData, ClassesData, DashboardData
 
@@ -183,3 +185,35 @@ class RestoreFinished(Message):
     def __init__(self, result: Restored) -> None:
         super().__init__()
         self.result = result
+
+
+class AnnouncementsLoaded(Message):
+    def __init__(self, announcements: list[AnnouncementView]) -> None:
+        super().__init__()
+        self.announcements = announcements
+
+
+class AnnouncementChanged(Message):
+    """An announcement was posted or withdrawn."""
+
+    def __init__(self, announcement: AnnouncementView) -> None:
+        super().__init__()
+        self.announcement = announcement
+
+
+class NewsRead(Message):
+    """Announcements were marked read: the dashboard loads again."""
+
+
+class TicketsLoaded(Message):
+    def __init__(self, rows: list[TicketRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class TicketLoaded(Message):
+    """A ticket as now saved (opened, answered, replied to, closed or just sent)."""
+
+    def __init__(self, ticket: TicketDetail) -> None:
+        super().__init__()
+        self.ticket = ticket

@@ -49,6 +49,9 @@ SECTIONS: dict[str, Section] = {
     "diary": Section(_SCREENS + "diary", "DiaryScreen", "diary.title", "diary.read"),
     "unlock_requests": Section(_SCREENS + "unlock_requests", "UnlockRequestsScreen", "unlock.list.title",
                                "journal.unlock"),
+    "announcements": Section(_SCREENS + "announcements", "AnnouncementsScreen", "announcements.title",
+                             "announcements.post"),
+    "support": Section(_SCREENS + "support", "SupportScreen", "support.title", "self.messages"),
 }
 
 # binding id -> (key, target of App.action_open)

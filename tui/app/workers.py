@@ -26,6 +26,7 @@ from zhurnal.core.backup.service import (
 )
 from zhurnal.core.errors import NotFound
 from zhurnal.core.services.accounts import AuthService, SignedIn
+from zhurnal.core.services.announcements import AnnouncementService, AnnouncementView, Audience, MyAnnouncement
 from zhurnal.core.services.classes import ClassRow, ClassService, RosterRow
 from zhurnal.core.services.dashboard import Attention, AuditChainState, BackupState, DashboardService
 from zhurnal.core.services.enrolments import EnrolmentService, EnrolmentView
@@ -35,6 +36,7 @@ from zhurnal.core.services.persons import Page, PersonInput, PersonRow, PersonSe
 from zhurnal.core.services.schools import SchoolService, SchoolView
 from zhurnal.core.services.staff import PositionView, StaffRow, StaffService
 from zhurnal.core.services.stats import Stats, StatsService
+from zhurnal.core.services.support import SupportService, TicketDetail, TicketRow
 from zhurnal.core.services.years import TermView, YearService, YearView
 from zhurnal.tui.app.context import Context
 
@@ -48,6 +50,8 @@ class DashboardData:
     stats: Stats | None
     attention: Attention | None
     backup: BackupState | None = None  # None: the actor may not see backups (no backup.create)
+    news: list[MyAnnouncement] = field(default_factory=list)  # unread announcements addressed to the actor
+    unread_answers: int = 0  # answers to the actor's problem reports not opened yet
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,8 @@ def load_dashboard(ctx: Context) -> DashboardData:
     stats = StatsService(ctx.store).counts(actor, on=day) if ctx.can("stats.read") else None
     attention = DashboardService(ctx.store).attention(actor, on=day) if ctx.can("stats.read") else None
     backup = DashboardService(ctx.store).last_verified_backup(actor) if ctx.can("backup.create") else None
-    return DashboardData(school, year, term, next_term, stats, attention, backup)
+    news, unread = unread_messages(ctx)
+    return DashboardData(school, year, term, next_term, stats, attention, backup, news, unread)
 
 
 def check_audit_chain(ctx: Context) -> AuditChainState | None:
@@ -275,3 +280,70 @@ def restore_backup(ctx: Context, path: Path, secret: str, confirm: Callable[[Res
     identities = backup_identities(path, secret)
     return BackupService(ctx.store).restore(ctx.signed_in(), path, identities, confirm=confirm, stage=stage,
                                             progress=progress)
+
+
+# ------------------------------------------------------------------------------- announcements, support
+
+
+def unread_messages(ctx: Context) -> tuple[list[MyAnnouncement], int]:
+    """The unread announcements addressed to the actor on the day, and how many answers to their reports wait."""
+    if not ctx.can("self.messages"):
+        return [], 0
+    actor = ctx.signed_in()
+    news = AnnouncementService(ctx.store).mine(actor, on=ctx.day(), unread_only=True)
+    return news, SupportService(ctx.store).unread_answers(actor)
+
+
+def mark_read(ctx: Context, ids: list[int]) -> int:
+    return AnnouncementService(ctx.store).mark_read(ctx.signed_in(), ids, on=ctx.day())
+
+
+def load_announcements(ctx: Context) -> list[AnnouncementView]:
+    return AnnouncementService(ctx.store).list(ctx.signed_in())
+
+
+def load_class_choices(ctx: Context) -> list[ClassRow]:
+    """The classes of the year containing the day (an announcement's audience chooser)."""
+    return load_classes(ctx).classes
+
+
+def post_announcement(ctx: Context, title: str, body: str, audience: Audience,
+                      expires_on: date | None) -> AnnouncementView:
+    return AnnouncementService(ctx.store).post(ctx.signed_in(), title, body, audience, expires_on=expires_on,
+                                               today=ctx.day())
+
+
+def withdraw_announcement(ctx: Context, announcement_id: int) -> AnnouncementView:
+    return AnnouncementService(ctx.store).withdraw(ctx.signed_in(), announcement_id)
+
+
+def send_report(ctx: Context, text: str, screen: str | None) -> TicketDetail:
+    return SupportService(ctx.store).report(ctx.signed_in(), text, screen=screen)
+
+
+def load_tickets(ctx: Context, status: str | None) -> list[TicketRow]:
+    """The support queue (with support.manage) or the actor's own reports."""
+    service = SupportService(ctx.store)
+    if ctx.can("support.manage"):
+        return service.queue(ctx.signed_in(), status)
+    return service.mine(ctx.signed_in())
+
+
+def open_ticket(ctx: Context, ticket_id: int, manage: bool) -> TicketDetail:
+    """A ticket of the queue, or one's own (opening one's own marks its answers read)."""
+    service = SupportService(ctx.store)
+    if manage:
+        return service.get(ctx.signed_in(), ticket_id)
+    return service.open_mine(ctx.signed_in(), ticket_id)
+
+
+def write_to_ticket(ctx: Context, ticket_id: int, text: str, manage: bool) -> TicketDetail:
+    """An answer of the support staff, or the author's reply."""
+    service = SupportService(ctx.store)
+    if manage:
+        return service.answer(ctx.signed_in(), ticket_id, text)
+    return service.reply(ctx.signed_in(), ticket_id, text)
+
+
+def close_ticket(ctx: Context, ticket_id: int) -> TicketDetail:
+    return SupportService(ctx.store).close(ctx.signed_in(), ticket_id)
