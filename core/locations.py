@@ -54,3 +54,8 @@ def default_database_url() -> str:
     if url:
         return url
     return f"sqlite:///{default_database_path()}"
+
+
+def exports_dir() -> Path:
+    """Where the app saves the files it exports (reports, letters): `exports` in the data folder."""
+    return data_dir() / "exports"

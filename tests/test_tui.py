@@ -590,13 +590,13 @@ def test_the_sections_menu_lists_what_the_user_may_open(demo, actor):
         actor = Actor(1, "x", 1, frozenset(roles))
         return {target for target, _ in menu_entries(lambda action: action in actor.actions)}
 
-    # A student: their diary and their password. A teacher reaches the journals through journal.write, the
-    # administration through journal.read. An auditor reads people, structure, journals and the audit trail
-    # but manages no accounts and makes no backups.
-    assert targets("student") == {"diary", "password"}
+    # A student: their diary, their password and their problem reports. A teacher reaches the journals through
+    # journal.write, the administration through journal.read. An auditor reads people, structure, journals and
+    # the audit trail but manages no accounts and makes no backups.
+    assert targets("student") == {"diary", "password", "support"}
     teacher = targets("teacher")
     assert {"classes", "journal", "password"} <= teacher and not teacher & {"student", "users", "audit", "diary"}
     auditor = targets("auditor")
-    assert {"student", "staff", "parent", "classes", "orders", "audit", "journal"} <= auditor
+    assert {"student", "staff", "parent", "classes", "orders", "subjects", "assignments", "audit", "journal"} <= auditor
     assert not auditor & {"users", "backups", "unlock_requests"}
     assert {"journal", "unlock_requests"} <= targets("deputy")

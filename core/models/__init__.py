@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models of the school store; import them from here."""
 
 from zhurnal.core.models.accounts import LoginCode, RoleGrant, User
+from zhurnal.core.models.activity import MAX_LAG, ActivityDaily
 from zhurnal.core.models.audit import AuditRecord
 from zhurnal.core.models.base import Base, utcnow
 from zhurnal.core.models.imports import ImportRun
@@ -45,11 +46,13 @@ __all__ = [
     "ACTIVITY_KINDS",
     "ATTENDANCE_STATUSES",
     "AUDIENCE_KINDS",
+    "MAX_LAG",
     "ORDER_KINDS",
     "TERMS_PER_KIND",
     "TERM_KINDS",
     "TICKET_STATUSES",
     "AcademicYear",
+    "ActivityDaily",
     "ActivityEvent",
     "Announcement",
     "AnnouncementRead",

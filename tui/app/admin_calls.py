@@ -10,7 +10,6 @@ from pathlib import Path
 
 from zhurnal.core.codes import readable_secret
 from zhurnal.core.errors import PermissionDenied
-from zhurnal.core.locations import data_dir
 from zhurnal.core.permissions import ROLES, Actor, assignable_by
 from zhurnal.core.services.audit_log import AuditEntry, AuditFilter, AuditLogService, AuditPage
 from zhurnal.core.services.codes import CodeService
@@ -18,13 +17,13 @@ from zhurnal.core.services.dashboard import AuditChainState, DashboardService
 from zhurnal.core.services.users import AccountState, RoleChange, TemporaryPassword, UserDetail, UserPage, UserService
 from zhurnal.tui.app.context import Context
 
-EXPORT_FOLDER = "exports"
-"""Letters go to this folder of the data folder (created mode 0700 on first use)."""
-
 
 def export_dir() -> Path:
-    """Where the console writes files with personal data (invitation letters)."""
-    return data_dir() / EXPORT_FOLDER
+    """Where the console writes files with personal data (invitation letters): the data folder's exports
+    folder (created mode 0700 on first use), the same the activity report and the export dialog use."""
+    from zhurnal.core.locations import exports_dir
+
+    return exports_dir()
 
 
 def assignable(actor: Actor) -> tuple[str, ...]:

@@ -39,6 +39,9 @@ _SCREENS = "zhurnal.tui.app.screens."
 SECTIONS: dict[str, Section] = {
     "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
     "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
+    "subjects": Section(_SCREENS + "subjects", "SubjectsScreen", "subjects.title", "school.read"),
+    "assignments": Section(_SCREENS + "assignments", "AssignmentsScreen", "assignments.title", "school.read"),
+    "settings": Section(_SCREENS + "settings", "SettingsScreen", "settings.title", "school.read"),
     "backups": Section(_SCREENS + "backups", "BackupsScreen", "backups.title", "backup.create"),
     "users": Section(_SCREENS + "users", "UsersScreen", "users.title", "accounts.manage"),
     "audit": Section(_SCREENS + "audit", "AuditScreen", "audit.title", "audit.read"),
@@ -52,6 +55,7 @@ SECTIONS: dict[str, Section] = {
     "announcements": Section(_SCREENS + "announcements", "AnnouncementsScreen", "announcements.title",
                              "announcements.post"),
     "support": Section(_SCREENS + "support", "SupportScreen", "support.title", "self.messages"),
+    "report": Section(_SCREENS + "activity_report", "ActivityReportScreen", "report.title", "reports.activity"),
 }
 
 # binding id -> (key, target of App.action_open)

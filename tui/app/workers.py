@@ -108,10 +108,12 @@ def check_audit_chain(ctx: Context) -> AuditChainState | None:
 
 
 def search_people(ctx: Context, kind: str, text: str, class_id: int | None,
-                  after: tuple[str, int] | None) -> Page:
+                  after: tuple[str, int] | None, *, status: str = "current", year_id: int | None = None,
+                  sort: str = "name") -> Page:
     """One page of the people list of `kind` (keyset pagination: `after` is the previous page's end)."""
     return PersonService(ctx.store).search(ctx.signed_in(), text, kind=kind, class_id=class_id, on=ctx.day(),
-                                           after=after, limit=ctx.page_size)
+                                           after=after, limit=ctx.page_size, status=status, year_id=year_id,
+                                           sort=sort)
 
 
 def load_classes(ctx: Context) -> ClassesData:
