@@ -54,6 +54,10 @@ def cmd_demo(ctx: Context) -> int:
                          admin_password_hash=hash_password(password))
     ctx.print(f"Демо: школ {summary.schools}, обучающихся {summary.students}, сотрудников {summary.staff}, "
               f"родителей {summary.parents}, классов {summary.classes}, учебный год {summary.year_name}")
+    if summary.journal_schools:
+        ctx.print(f"Первая четверть (школ: {summary.journal_schools}): уроков {summary.lessons}, отметок "
+                  f"{summary.marks}, записей посещаемости {summary.attendance}, итоговых отметок "
+                  f"{summary.term_marks}, учётных записей {summary.accounts}")
     ctx.print(f"База: {store.display_url()}")
     if generated:
         ctx.print(f"Администратор: {ctx.args.admin}, пароль (показан один раз, сохраните его): {password}")
@@ -78,7 +82,8 @@ def cmd_stats(ctx: Context) -> int:
     else:
         labels = {"schools": "Школ", "students": "Обучающихся", "staff": "Сотрудников", "parents": "Родителей",
                   "classes": "Классов", "accounts": "Учётных записей", "active_accounts": "Из них активных",
-                  "audit_records": "Записей аудита"}
+                  "audit_records": "Записей аудита", "lessons": "Уроков в журналах", "marks": "Отметок",
+                  "attendance": "Записей посещаемости"}
         for key, value in stats.as_dict().items():
             ctx.print(f"{labels.get(key, key)}: {value}")
     return EXIT_OK
