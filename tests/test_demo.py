@@ -570,6 +570,9 @@ def test_district_of_two_schools(demo: Demo, empty_store: Store) -> None:
     empty_store.upgrade()
     summary = build_demo(empty_store, seed=1, schools=2, today=TODAY, admin_login="district")
     assert summary.schools == 2 and len(summary.school_ids) == 2
+    assert summary.journal_schools == 1 and summary.lessons > 0  # the journal: school 1 only (docs/demo.md)
+    lessons = dict(rows(empty_store, select(Lesson.school_id, func.count()).group_by(Lesson.school_id)))
+    assert set(lessons) == {summary.school_ids[0]}
     store = empty_store
     schools = rows(store, select(School.id, School.code, School.name).order_by(School.id))
     assert [(s.code, s.name) for s in schools] == [("school-1", names.SCHOOL_NAMES[0]),

@@ -51,7 +51,7 @@ def cmd_demo(ctx: Context) -> int:
         if problems:
             raise CliError("; ".join(problems), EXIT_FAILED)
     summary = build_demo(store, seed=ctx.args.seed, schools=ctx.args.schools, admin_login=ctx.args.admin,
-                         admin_password_hash=hash_password(password))
+                         admin_password_hash=hash_password(password), journal_schools=ctx.args.journal_schools)
     ctx.print(f"Демо: школ {summary.schools}, обучающихся {summary.students}, сотрудников {summary.staff}, "
               f"родителей {summary.parents}, классов {summary.classes}, учебный год {summary.year_name}")
     if summary.journal_schools:
@@ -116,6 +116,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--schools", type=positive, default=1)
     demo.add_argument("--admin", default="admin", metavar="LOGIN")
     demo.add_argument("--if-empty", action="store_true", help="ничего не делать, если школа уже есть")
+    demo.add_argument("--journal-schools", type=int, default=None, metavar="N",
+                      help="сколько школ (с первой) получают журнал первой четверти; по умолчанию одна")
     demo.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     demo.set_defaults(handler=cmd_demo)
 
