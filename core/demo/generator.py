@@ -4,7 +4,9 @@
 its grade levels, year and terms (`create_school_rows`), subjects and curriculum, 22 classes 1А..11Б with
 about 1,100 students, their parents (siblings share parents), 80 staff hired by orders, teaching
 assignments and class teachers, the orders history, a few transfers and departures this year, the
-administrator account and a few never-activated staff accounts, and the audit records.
+administrator account, and the audit records. Schools 1..`journal_schools` (by default the first) also get
+accounts for staff, students and parents and the first quarter's journal (`core.demo.journal`); the others a
+few never-activated staff accounts.
 
 Determinism: every random draw comes from `random.Random` seeded with the seed and the school's index, so
 the same seed gives the same people, dates and SNILS, and school N is the same whether 1 or 50 schools
