@@ -1009,6 +1009,6 @@ def build_demo(store: Store, *, seed: int = 1, schools: int = 1, today: date | N
 
 def default_journal_schools(schools: int) -> int:
     """How many schools get the first quarter's journal by default: the first one. The journal costs about
-    1.5 s per school on the reference machine (docs/demo.md), which would take a 50-school district from
-    ≈18 s to ≈90 s; a district's school-1 with a journal is enough to show every screen."""
+    2.2 s per school on SQLite (docs/demo.md), which would take a 50-school district from ≈18 s to ≈130 s;
+    a district's school-1 with a journal is enough to show every screen."""
     return min(schools, 1)
