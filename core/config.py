@@ -1,5 +1,5 @@
 """The config file (config.toml in the config folder): interface language, key bindings, peer logins, backup
-recipients.
+recipients, the address `zhurnal serve` listens on.
 
 Peer logins map an operating-system user to an account, like PostgreSQL's peer authentication, so cron
 jobs run without a password. The file is trusted only when no one but its owner (the user running
@@ -65,6 +65,55 @@ def load(path: Path | None = None) -> Config:
     ui = data.get("ui", {})
     return Config(lang=str(ui.get("lang", "ru")), peer_logins=dict(peers),
                   keymap=dict(data.get("keymap", {})), raw=data, backup_recipients=tuple(recipients))
+
+
+DEFAULT_SERVE_HOST = "127.0.0.1"
+DEFAULT_SERVE_PORT = 8000
+# One browser session is one app process of about 80 MB; anyone who can reach the port can open one, before
+# signing in, so their number is capped.
+DEFAULT_MAX_SESSIONS = 50
+SERVE_KEYS = ("host", "port", "public_url", "max_sessions")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """[serve]: where `zhurnal serve` listens, and the URL browsers use when a proxy stands in front of it."""
+
+    host: str = DEFAULT_SERVE_HOST
+    port: int = DEFAULT_SERVE_PORT
+    public_url: str | None = None
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+
+
+def serve_settings(config: Config, path: Path | None = None) -> ServeSettings:
+    """The [serve] table, checked. Only `zhurnal serve` reads it, so a typo there stops nothing else (cron's
+    peer logins, the console)."""
+    where = path or config_file()
+    section = config.raw.get("serve", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: [serve] должен быть таблицей (host, port, public_url)")
+    unknown = sorted(set(section) - set(SERVE_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: в [serve] неизвестные ключи {', '.join(unknown)}; допустимы "
+                          f"{', '.join(SERVE_KEYS)}")
+    host = section.get("host", DEFAULT_SERVE_HOST)
+    if not isinstance(host, str) or not host.strip() or any(c.isspace() for c in host):
+        raise ConfigError(f'{where}: [serve] host должен быть адресом или именем машины, например "127.0.0.1", '
+                          f"а не {host!r}")
+    port = section.get("port", DEFAULT_SERVE_PORT)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ConfigError(f"{where}: [serve] port должен быть целым числом от 1 до 65535, а не {port!r}")
+    public_url = section.get("public_url")
+    if public_url is not None and (not isinstance(public_url, str)
+                                   or not public_url.startswith(("http://", "https://"))):
+        raise ConfigError(f'{where}: [serve] public_url должен начинаться с http:// или https://, например '
+                          f'"https://journal.school.local", а не {public_url!r}')
+    max_sessions = section.get("max_sessions", DEFAULT_MAX_SESSIONS)
+    if isinstance(max_sessions, bool) or not isinstance(max_sessions, int) or max_sessions < 1:
+        raise ConfigError(f"{where}: [serve] max_sessions должен быть целым числом больше нуля, а не "
+                          f"{max_sessions!r}")
+    return ServeSettings(host=host, port=port, public_url=public_url.rstrip("/") if public_url else None,
+                         max_sessions=max_sessions)
 
 
 def _render_value(value: Any) -> str:

@@ -22,6 +22,11 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def archive_dir() -> Path:
+    """The folder holding the archives of closed academic years (copies; the database keeps the record)."""
+    return data_dir() / "archive"
+
+
 def config_dir() -> Path:
     """The folder holding config.toml."""
     override = os.environ.get("ZHURNAL_CONFIG_DIR")
@@ -49,3 +54,8 @@ def default_database_url() -> str:
     if url:
         return url
     return f"sqlite:///{default_database_path()}"
+
+
+def exports_dir() -> Path:
+    """Where the app saves the files it exports (reports, letters): `exports` in the data folder."""
+    return data_dir() / "exports"

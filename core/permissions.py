@@ -33,11 +33,16 @@ ACTIONS: dict[str, tuple[str, str]] = {
                        "school"),
     "diary.read": ("Read the diary of oneself or one's own children", "self or own children"),
     "self.password": ("Change one's own password; confirm it again before a sensitive operation", "self"),
+    "announcements.post": ("Post announcements to roles, classes or everyone, and withdraw them", "school"),
+    "support.manage": ("See the support queue, answer and close problem reports", "school"),
+    "self.messages": ("Read the announcements addressed to oneself; send problem reports and read the answers",
+                      "self"),
 }
 
 _ADMIN = frozenset(ACTIONS) - {"journal.write", "diary.read"}
-# Every account may change its own password (and confirm it before a sensitive operation).
-_EVERYONE = frozenset({"self.password"})
+# Every account may change its own password (and confirm it before a sensitive operation), read the
+# announcements addressed to it and report a problem.
+_EVERYONE = frozenset({"self.password", "self.messages"})
 _STAFF_READ = _EVERYONE | {"school.read", "stats.read"}
 
 # role -> (Russian title, actions)
@@ -45,7 +50,7 @@ ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "admin": ("Системный администратор", _ADMIN),
     "deputy": ("Заместитель директора (завуч)", _STAFF_READ | {
         "school.write", "people.read", "journal.read", "journal.unlock", "year.manage", "reports.activity",
-        "roles.assign",
+        "roles.assign", "announcements.post",
     }),
     "teacher": ("Учитель", _STAFF_READ | {"journal.write"}),
     "class_teacher": ("Классный руководитель", _STAFF_READ | {"journal.write", "people.read"}),

@@ -10,6 +10,7 @@ import os
 import stat
 import tarfile
 import threading
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,8 @@ def restore_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
     if engine == "sqlite":
         return f"sqlite:///{tmp_path / 'restored.sqlite3'}"
     server = request.getfixturevalue("pg_server")
-    return server.url_for(f"{server.prefix}_r{os.getpid()}_{id(tmp_path) % 100000}")
+    # A fresh random name: object ids repeat once collected, and a leftover database would not be empty.
+    return server.url_for(f"{server.prefix}_r{os.getpid()}_{uuid.uuid4().hex[:10]}")
 
 
 # ---- round trips -----------------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ def used_keys() -> set[str]:
         for attribute in ("TITLE_KEY", "HELP_KEY"):
             if hasattr(owner, attribute):
                 keys.add(getattr(owner, attribute))
+        # Keys a screen builds at run time (t(f"report.col.{name}")) are listed by the screen itself.
+        keys |= set(getattr(owner, "DYNAMIC_KEYS", ()))
     return keys
 
 

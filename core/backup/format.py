@@ -61,6 +61,10 @@ TAR_BUFSIZE = 2**20
 SLOW_ENV = "ZHURNAL_TEST_SLOW_BACKUP"
 
 
+Progress = Callable[[int, int], None]
+"""A progress report: (done, total) in the operation's own units; it may raise to cancel the operation."""
+
+
 class BackupFormatError(ZhurnalError):
     """The payload is not a valid zhurnal backup (the message names the member at fault)."""
 
@@ -372,8 +376,18 @@ def _raw_cursor(connection: Connection, table: Table) -> Any:
     return cursor
 
 
-def _dump_table(connection: Connection, table: Table, spool_dir: str | None) -> tuple[DumpedTable, int, str]:
+def _ticking(batches: Iterator[Sequence[Sequence[Any]]], tick: Callable[[], None]
+             ) -> Iterator[Sequence[Sequence[Any]]]:
+    """The batches, calling `tick()` before each (a progress report that may raise to cancel)."""
+    for batch in batches:
+        tick()
+        yield batch
+
+
+def _dump_table(connection: Connection, table: Table, spool_dir: str | None,
+                tick: Callable[[], None] | None = None) -> tuple[DumpedTable, int, str]:
     """Stream one table in primary-key order into a spooled file; returns it with the last audit seq/hash.
+    `tick()` is called before each batch of rows (progress; it may raise to cancel the dump).
 
     The hot loop of `backup create`: per row only dict(zip(...)) and orjson (C), plus a converter for the few
     columns whose driver value is not already JSON (moments, dates, decimals, booleans). orjson writes the
@@ -386,7 +400,9 @@ def _dump_table(connection: Connection, table: Table, spool_dir: str | None) -> 
     cursor = _raw_cursor(connection, table)
     try:
         converters = raw_converters(table, connection.dialect, [d[1] for d in cursor.description])
-        batches = iter(lambda: cursor.fetchmany(BATCH_ROWS), [])
+        batches: Iterator[Sequence[Sequence[Any]]] = iter(lambda: cursor.fetchmany(BATCH_ROWS), [])
+        if tick is not None:
+            batches = _ticking(batches, tick)
         rows, size, last_seq, last_hash = _encode_batches(batches, columns, converters, spool, digest, audit_at)
     finally:
         cursor.close()
@@ -438,20 +454,30 @@ def _encode_batches(batches: Iterator[Sequence[Sequence[Any]]], columns: tuple[s
     return rows, size, last_seq, last_hash
 
 
-def take_snapshot(connection: Connection, *, spool_dir: str | None = None) -> Snapshot:
+def _table_tick(progress: Progress, done: int, total: int) -> Callable[[], None]:
+    return lambda: progress(done, total)
+
+
+def take_snapshot(connection: Connection, *, spool_dir: str | None = None,
+                  progress: Progress | None = None) -> Snapshot:
     """Dump every table through `connection`, which the caller has put inside ONE read transaction
-    (SQLite: BEGIN DEFERRED, so WAL gives a snapshot; PostgreSQL: REPEATABLE READ READ ONLY)."""
+    (SQLite: BEGIN DEFERRED, so WAL gives a snapshot; PostgreSQL: REPEATABLE READ READ ONLY).
+    `progress(tables done, tables)` is called before every batch of rows; it may raise to stop the dump."""
     taken_at = datetime.now(UTC)
     engine = connection.dialect.name
     revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     tables: list[DumpedTable] = []
     audit_count, audit_head = 0, GENESIS_HASH
+    ordered = tables_in_order()
     try:
-        for table in tables_in_order():
-            dumped, _last_seq, last_hash = _dump_table(connection, table, spool_dir)
+        for done, table in enumerate(ordered):
+            tick = None if progress is None else _table_tick(progress, done, len(ordered))
+            dumped, _last_seq, last_hash = _dump_table(connection, table, spool_dir, tick)
             tables.append(dumped)
             if table.name == AUDIT_TABLE:
                 audit_count, audit_head = dumped.rows, last_hash
+        if progress is not None:
+            progress(len(ordered), len(ordered))
         schools_table = Base.metadata.tables["schools"]
         schools = [{"id": r.id, "code": r.code, "name": r.name} for r in connection.execute(
             select(schools_table.c.id, schools_table.c.code, schools_table.c.name).order_by(schools_table.c.id))]
@@ -480,8 +506,23 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
 
 
-def write_payload(dst: BinaryIO | IO[bytes], manifest: dict[str, Any], members: Sequence[DumpedTable]) -> None:
-    """Write the tar: MANIFEST.json first, then each member from its spooled file (streaming, "w|")."""
+class _Counting:
+    """A member's spooled file as tarfile reads it, reporting the bytes read so far of all members."""
+
+    def __init__(self, raw: IO[bytes], done: int, total: int, progress: Progress) -> None:
+        self.raw, self.done, self.total, self.progress = raw, done, total, progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.done += len(data)
+        self.progress(self.done, self.total)
+        return data
+
+
+def write_payload(dst: BinaryIO | IO[bytes], manifest: dict[str, Any], members: Sequence[DumpedTable], *,
+                  progress: Progress | None = None) -> None:
+    """Write the tar: MANIFEST.json first, then each member from its spooled file (streaming, "w|").
+    `progress(member bytes written, all member bytes)` is called for every piece copied; it may raise to stop."""
     mtime = _decode_datetime(manifest["created"]).timestamp()
     slow = float(os.environ.get(SLOW_ENV) or 0)
     blob = manifest_bytes(manifest)
@@ -492,9 +533,13 @@ def write_payload(dst: BinaryIO | IO[bytes], manifest: dict[str, Any], members: 
     with tarfile.open(None, "w|", fileobj=cast(Any, dst), bufsize=TAR_BUFSIZE, format=tarfile.PAX_FORMAT) as tar:
         tar.copybufsize = TAR_BUFSIZE  # type: ignore[attr-defined]  # (a TarFile attribute since 3.8)
         tar.addfile(_tarinfo(MANIFEST_NAME, len(blob), mtime), io.BytesIO(blob))
+        total = sum(m.size for m in members)
+        done = 0
         for member in members:
             member.file.seek(0)
-            tar.addfile(_tarinfo(member.member, member.size, mtime), member.file)
+            source: Any = member.file if progress is None else _Counting(member.file, done, total, progress)
+            tar.addfile(_tarinfo(member.member, member.size, mtime), source)
+            done += member.size
             if slow:
                 time.sleep(slow)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, TypeAlias
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import URL, make_url
@@ -56,6 +56,26 @@ class BackupError(ZhurnalError):
 
 class WrongKey(BackupError):
     """None of the keys or passphrases given opens the file (says nothing about the file itself)."""
+
+
+class Cancelled(BackupError):
+    """The operator stopped the operation (a progress callback raised it): nothing was written or changed."""
+
+    def __init__(self, message: str = "Операция отменена; ничего не изменено") -> None:
+        super().__init__(message)
+
+
+Progress: TypeAlias = fmt.Progress
+"""`progress(done, total)`: how far an operation is, in its own units (see each operation). Called often (every
+2,000 rows or 1 MiB at least); it may raise Cancelled to stop the operation cleanly."""
+
+PERMILLE = 1000
+DUMP_SHARE = 800  # create: reading the tables takes most of the time, encrypting and writing the rest
+DECRYPT_SHARE, LOAD_SHARE = 250, 900  # restore: decryption, then loading the rows, then checking the new database
+
+# The automatic backups and the operations they precede (`auto_backup(store, reason)`): the file name ends in
+# `-before-<reason>.age`. Another operation may pass its own reason (lower-case letters, digits, dashes).
+AUTO_REASONS = ("import", "year-close", "year-open", "rollover", "restore")
 
 
 def backup_dir() -> Path:
@@ -150,6 +170,7 @@ class Restored:
     previous: str | None  # where the previous live database was kept (file path or database name)
     seconds: float
     note: str | None = None
+    backup: Path | None = None  # the automatic backup of the replaced live database (`…-before-restore.age`)
 
 
 @dataclass(frozen=True)
@@ -265,15 +286,18 @@ def _is_stale_partial(path: Path) -> bool:
 class _HashingReader:
     """Reads a file while hashing what was read (the ciphertext), for the verification record."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], progress: Callable[[int], None] | None = None) -> None:
         self.raw = raw
         self.digest = hashlib.sha256()
         self.size = 0
+        self.progress = progress
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
         self.digest.update(data)
         self.size += len(data)
+        if self.progress is not None:
+            self.progress(self.size)
         return data
 
     def readinto(self, buffer: Any) -> int:
@@ -282,6 +306,8 @@ class _HashingReader:
             view = memoryview(buffer)[:count]
             self.digest.update(view)
             self.size += count
+            if self.progress is not None:
+                self.progress(self.size)
         return int(count or 0)
 
 
@@ -299,8 +325,10 @@ def _age_message(exc: Exception) -> str:
 
 
 @contextlib.contextmanager
-def _open_payload(path: Path, identities: Sequence[Any]) -> Iterator[tuple[BinaryIO, _HashingReader]]:
-    """The decrypted payload of `path` (header authenticated now, chunks as read)."""
+def _open_payload(path: Path, identities: Sequence[Any], progress: Callable[[int], None] | None = None
+                  ) -> Iterator[tuple[BinaryIO, _HashingReader]]:
+    """The decrypted payload of `path` (header authenticated now, chunks as read); `progress(bytes of the file
+    read)` as it goes."""
     from zhurnal.core.backup.age import decrypt
 
     try:
@@ -308,17 +336,18 @@ def _open_payload(path: Path, identities: Sequence[Any]) -> Iterator[tuple[Binar
     except OSError as exc:
         raise BackupError(f"Файл {path}: {exc.strerror or exc}") from None
     with handle:
-        hashing = _HashingReader(handle)
+        hashing = _HashingReader(handle, progress)
         yield decrypt(hashing, identities), hashing  # type: ignore[arg-type]
 
 
 def _read_checked(path: Path, identities: Sequence[Any], *, keep: bool, spool_dir: str | None,
-                  schema_check: bool | Callable[[fmt.Manifest], bool]) -> tuple[fmt.Payload, _HashingReader]:
+                  schema_check: bool | Callable[[fmt.Manifest], bool],
+                  progress: Callable[[int], None] | None = None) -> tuple[fmt.Payload, _HashingReader]:
     """Decrypt and check the whole file; BackupError (or AgeError) with a message on the first problem."""
     from zhurnal.core.backup.age import AgeError, NoIdentityMatched
 
     try:
-        with _open_payload(path, identities) as (plain, hashing):
+        with _open_payload(path, identities, progress) as (plain, hashing):
             payload = fmt.read_payload(plain, keep=keep, spool_dir=spool_dir, schema_check=schema_check)
             # read_payload read the plaintext to its end: the last chunk is authenticated, no trailing data.
             return payload, hashing
@@ -379,9 +408,13 @@ class BackupService:
     # -- create
 
     def create(self, actor: Actor, *, out_dir: Path | None = None, passphrase: str | None = None,
-               recipients: Sequence[Any] | None = None, reason: str | None = None) -> Created:
+               recipients: Sequence[Any] | None = None, reason: str | None = None,
+               progress: Progress | None = None) -> Created:
         """Write a backup of the whole database, encrypted to the configured recipients (or `recipients`),
-        or to `passphrase` alone. A consistent snapshot: one read transaction while others keep working."""
+        or to `passphrase` alone. A consistent snapshot: one read transaction while others keep working.
+
+        `progress(done, 1000)`: per mille, the dump of the tables up to 800, the writing of the file to 1000.
+        When it raises (Cancelled), the unfinished file is removed: no backup, nothing else changed."""
         from zhurnal.core.backup.age import ScryptRecipient, encrypt
 
         self._authorise(actor, "backup.create", "create")
@@ -400,7 +433,9 @@ class BackupService:
         partial: Path | None = None
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with _snapshot(store, str(folder)) as snapshot:
+            dumped = None if progress is None else _scaled(progress, 0, DUMP_SHARE)
+            written = None if progress is None else _scaled(progress, DUMP_SHARE, PERMILLE)
+            with _snapshot(store, str(folder), dumped) as snapshot:
                 manifest = snapshot.manifest(app_version=__version__, reason=reason)
                 partial = folder / (f"{backup_name(snapshot.label, snapshot.taken_at, reason)}."
                                     f"{secrets.token_hex(4)}{PARTIAL}")
@@ -408,9 +443,11 @@ class BackupService:
                 with os.fdopen(fd, "wb") as raw:
                     fcntl.flock(raw.fileno(), fcntl.LOCK_EX)  # prune leaves a .partial alone while locked
                     with encrypt(raw, chosen) as writer:
-                        fmt.write_payload(writer, manifest, snapshot.tables)
+                        fmt.write_payload(writer, manifest, snapshot.tables, progress=written)
                     raw.flush()
                     os.fsync(raw.fileno())
+                    if progress is not None:
+                        progress(PERMILLE, PERMILLE)  # the last moment to cancel: the file is not named yet
                     final = _publish(partial, folder, lambda n: backup_name(snapshot.label, snapshot.taken_at,
                                                                             reason, n))
                 partial = None
@@ -443,10 +480,14 @@ class BackupService:
 
     # -- verify
 
-    def verify(self, actor: Actor | None, path: Path, identities: Sequence[Any]) -> VerifyReport:
+    def verify(self, actor: Actor | None, path: Path, identities: Sequence[Any], *,
+               progress: Progress | None = None) -> VerifyReport:
         """Decrypt everything and check the age authentication of every chunk, the tar structure, every
         member's SHA-256 and row count, every row's columns, and the audit chain against the manifest head.
-        Touches no data in the live database (only the audit record of the check). Writes `<file>.verified`."""
+        Touches no data in the live database (only the audit record of the check). Writes `<file>.verified`.
+
+        `progress(bytes read, size of the file)`; when it raises (Cancelled), nothing is recorded about the
+        file and the exception propagates."""
         self._authorise(actor, "backup.create", "verify")
         started = time.perf_counter()
         path = Path(path)
@@ -467,10 +508,16 @@ class BackupService:
         problem: str | None = None
         digest: str | None = None
         wrong_key = False
+        size = info.st_size
+        read = None if progress is None else (lambda done: progress(min(done, size), size))
         try:
-            payload, hashing = _read_checked(path, identities, keep=False, spool_dir=None, schema_check=schema)
+            payload, hashing = _read_checked(path, identities, keep=False, spool_dir=None, schema_check=schema,
+                                             progress=read)
             manifest = payload.manifest
             digest = hashing.digest.hexdigest()
+        except Cancelled:
+            self._audit(actor, "backup.verify", f"{path.name}: отменено", "failed")
+            raise
         except BackupError as exc:
             problem = str(exc)
             wrong_key = isinstance(exc, WrongKey)
@@ -486,7 +533,7 @@ class BackupService:
 
     def restore(self, actor: Actor | None, path: Path, identities: Sequence[Any], *, to_url: str | None = None,
                 confirm: Callable[[RestorePlan], str | None] | None = None,
-                progress: Callable[[str], None] | None = None) -> Restored:
+                stage: Callable[[str], None] | None = None, progress: Progress | None = None) -> Restored:
         """Restore `path` into a NEW database, verify it, then (without `to_url`) swap it in for the live one,
         which is kept aside. `confirm(plan)` is called after verification and before any change to the
         live database; it returns the operator's password (checked again) or raises to cancel.
@@ -496,11 +543,17 @@ class BackupService:
         renamed into the live name (the live one becomes `<live>_before_restore_<ts>`) when no one else is
         connected; otherwise the live database stays and the restored one's name is reported.
         `to_url`: restore into that database (SQLite file or PostgreSQL database that is empty or absent)
-        and leave the live one alone: the way to move a school from SQLite to a district server."""
+        and leave the live one alone: the way to move a school from SQLite to a district server.
+
+        Before the live database is replaced, an automatic backup of it is made (`…-before-restore.age`, when
+        a recipient is configured; `Restored.backup`). `stage(text)` names each step as it starts;
+        `progress(done, 1000)` runs per mille through decryption (to 250), loading (to 900) and the check of
+        the new database, then again from 0 through the automatic backup. When it raises (Cancelled) the
+        half-built database is removed and the live one is untouched; the swap itself is never interrupted."""
         self._authorise(actor, "backup.restore", "restore")
         live = self._live()
         try:
-            result = _Restore(self, actor, Path(path), identities, to_url, confirm, progress).run()
+            result = _Restore(self, actor, Path(path), identities, to_url, confirm, stage, progress).run()
         except BaseException as exc:
             if live and isinstance(exc, Exception) and not isinstance(exc, PermissionDenied):
                 with contextlib.suppress(Exception):
@@ -608,29 +661,46 @@ def _head_or_none() -> str | None:
         return None
 
 
+def _scaled(progress: Progress, start: int, end: int) -> Progress:
+    """`progress` for one stage of an operation reported per mille: the stage's (done, total) mapped onto
+    start..end."""
+    def report(done: int, total: int) -> None:
+        progress(start + (end - start) * min(done, total) // max(total, 1), PERMILLE)
+    return report
+
+
 @contextlib.contextmanager
-def _snapshot(store: Store, spool_dir: str) -> Iterator[fmt.Snapshot]:
+def _snapshot(store: Store, spool_dir: str, progress: Progress | None = None) -> Iterator[fmt.Snapshot]:
     """A consistent dump: one read transaction on one connection (SQLite: BEGIN DEFERRED, the WAL keeps
     the snapshot; PostgreSQL: REPEATABLE READ READ ONLY)."""
     with store.engine.connect() as connection:
         if store.dialect == "postgresql":
             connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with connection.begin():
-            snapshot = fmt.take_snapshot(connection, spool_dir=spool_dir)
+            snapshot = fmt.take_snapshot(connection, spool_dir=spool_dir, progress=progress)
     try:
         yield snapshot
     finally:
         snapshot.close()
 
 
-def auto_backup(store: Store, reason: str, *, actor: Actor | None = None,
-                folder: Path | None = None) -> Path | None:
-    """The automatic backup before an operation (`reason`: "import", "year-close", "rollover", "restore"):
-    created when a recipient is configured (named `…-before-<reason>.age`), None otherwise."""
+def auto_backup(store: Store, reason: str, *, actor: Actor | None = None, folder: Path | None = None,
+                progress: Progress | None = None) -> Path | None:
+    """The automatic backup before an operation, for the services that change much at once to call first:
+    `auto_backup(store, "import" | "year-close" | "year-open" | "rollover" | "restore", actor=actor)`
+    (AUTO_REASONS; another lower-case name works too). Made when a recipient is configured, named
+    `zhurnal-<label>-<UTC time>-before-<reason>.age` in the backup folder; None (nothing done) otherwise.
+
+    The backup belongs to `actor` when they hold `backup.create`; otherwise (a deputy closing the year) it is
+    made as `system:auto-backup`: the operation's right implies its safety copy. A failure raises (BackupError):
+    the caller stops before changing anything. Returns the file's path."""
+    if not REASON_RE.match(f"before-{reason}"):
+        raise BackupError(f"Недопустимая причина копии: {reason!r}")
     if not keys.list_recipients():
         return None
-    actor = actor or Actor.system("auto-backup")
-    return BackupService(store, folder=folder).create(actor, reason=f"before-{reason}").path
+    if actor is None or "backup.create" not in actor.actions:
+        actor = Actor.system("auto-backup", actor.school_id if actor is not None else None)
+    return BackupService(store, folder=folder).create(actor, reason=f"before-{reason}", progress=progress).path
 
 
 # ---- restore ---------------------------------------------------------------------------------------------
@@ -645,7 +715,7 @@ class _Restore:
 
     def __init__(self, service: BackupService, actor: Actor | None, path: Path, identities: Sequence[Any],
                  to_url: str | None, confirm: Callable[[RestorePlan], str | None] | None,
-                 progress: Callable[[str], None] | None) -> None:
+                 stage: Callable[[str], None] | None, progress: Progress | None) -> None:
         self.service = service
         self.live = service.store if service._live() else None
         self.actor = actor
@@ -653,7 +723,8 @@ class _Restore:
         self.identities = identities
         self.to_url = to_url
         self.confirm = confirm
-        self.say = progress or (lambda _m: None)
+        self.say = stage or (lambda _m: None)
+        self.progress = progress
         self.stamp = datetime.now(UTC).strftime(STAMP)
         self.created_target: str | None = None  # what to remove on failure: a file path or a database URL
         self.pg_admin: Any = None
@@ -713,8 +784,13 @@ class _Restore:
             final_sqlite.parent.mkdir(parents=True, exist_ok=True)
             spool = str(final_sqlite.parent)
         self.say("Расшифровка и проверка файла")
+        read = None
+        if self.progress is not None:
+            size = max(self.path.stat().st_size, 1)
+            decrypting = _scaled(self.progress, 0, DECRYPT_SHARE)
+            read = (lambda done: decrypting(done, size))  # noqa: E731
         payload, _hashing = _read_checked(self.path, self.identities, keep=True, spool_dir=spool,
-                                          schema_check=same_schema)
+                                          schema_check=same_schema, progress=read)
         # From here on, every byte of the payload has been authenticated.
         try:
             return self._restore_checked(payload, target_url, final_sqlite, replaces_live, started)
@@ -786,7 +862,7 @@ class _Restore:
             self.say("Загрузка строк")
             try:
                 with target.engine.connect().execution_options(zhurnal_write=True) as conn, conn.begin():
-                    counts = fmt.load_tables(conn, payload)
+                    counts = fmt.load_tables(conn, payload, progress=self._loading(manifest.total_rows))
                     fmt.reset_sequences(conn)
             except fmt.BackupFormatError as exc:
                 raise BackupError(f"{self.path.name}: {exc}; рабочая база не тронута") from None
@@ -797,7 +873,9 @@ class _Restore:
                                   "не тронута") from exc
             # 3. verify the new database before anything else happens
             self.say("Проверка восстановленной базы")
+            self._tick(LOAD_SHARE)
             self._verify_database(target, manifest)
+            self._tick(PERMILLE)  # the last moment to cancel before the confirmation
             if sqlite:
                 with target.engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -819,6 +897,13 @@ class _Restore:
                 AuthService(self.live).confirm(self.actor.user_id, password)
         elif self.live is not None:
             raise AuthenticationFailed("Восстановление нужно подтвердить своим паролем")
+        backup: Path | None = None
+        if self.live is not None and replaces_live:
+            # The live database as it is now, in case the restored one is not what was wanted. A failure (or a
+            # cancel) stops here: the live database is untouched and the restored one is removed.
+            self.say("Резервная копия рабочей базы перед восстановлением")
+            backup = auto_backup(self.live, "restore", actor=self.actor, folder=self.service.folder,
+                                 progress=self.progress)
         detail = (f"{self.path.name}; копия от {fmt.encode_datetime(manifest.created)}; строк "
                   f"{manifest.total_rows}; в {display_target}")
         previous: str | None = None
@@ -846,7 +931,26 @@ class _Restore:
             final_url = target_url
         self._audit_restored(final_url, detail)
         database = make_url(final_url).render_as_string(hide_password=True)
-        return Restored(plan, database, swapped, previous, time.perf_counter() - started, note)
+        return Restored(plan, database, swapped, previous, time.perf_counter() - started, note, backup)
+
+    def _tick(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress(done, PERMILLE)
+
+    def _loading(self, total_rows: int) -> Callable[[str, int], None] | None:
+        """load_tables' progress (table, rows of it inserted) as the restore's per mille."""
+        if self.progress is None:
+            return None
+        loading = _scaled(self.progress, DECRYPT_SHARE, LOAD_SHARE)
+        finished, table_now, rows_now = 0, "", 0
+
+        def report(table: str, inserted: int) -> None:
+            nonlocal finished, table_now, rows_now
+            if table != table_now:
+                finished, table_now = finished + rows_now, table
+            rows_now = inserted
+            loading(finished + inserted, total_rows)
+        return report
 
     def _verify_database(self, target: Store, manifest: fmt.Manifest) -> None:
         problems: list[str] = []
@@ -1003,9 +1107,11 @@ def _fsync_file(path: Path) -> None:
 
 
 __all__ = [
+    "AUTO_REASONS",
     "BackupError",
     "BackupInfo",
     "BackupService",
+    "Cancelled",
     "Created",
     "PrunePlan",
     "RestorePlan",

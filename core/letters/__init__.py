@@ -8,9 +8,7 @@ sees half a file and a failure leaves no partial file behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -56,17 +54,6 @@ def render(letters: Sequence[Letter], fmt: str) -> bytes:
 
 def write(letters: Sequence[Letter], path: str | os.PathLike[str], fmt: str) -> Path:
     """Render `letters` and put them at `path` atomically (temporary file, mode 0600, then rename)."""
-    target = Path(path)
-    data = render(letters, fmt)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return target
+    from zhurnal.core.files import write_atomic
+
+    return write_atomic(path, render(letters, fmt))

@@ -16,10 +16,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zhurnal.core import audit
+from zhurnal.core import activity, audit
 from zhurnal.core.audit import AuditEvent
 from zhurnal.core.errors import AuthenticationFailed
-from zhurnal.core.models import ActivityEvent, AuditRecord, RoleGrant, School, User, utcnow
+from zhurnal.core.models import AuditRecord, RoleGrant, School, User, utcnow
 from zhurnal.core.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from zhurnal.core.permissions import Actor
 from zhurnal.core.store import Store
@@ -156,8 +156,8 @@ class AuthService:
             if user.password_hash and needs_rehash(user.password_hash):
                 fresh.password_hash = hash_password(password)
             if actor.school_id is not None:  # a login is an activity event of the quarterly report
-                session.add(ActivityEvent(school_id=actor.school_id, user_id=user.id, at=now,
-                                          day=date.today(), kind="login"))
+                activity.record(session, school_id=actor.school_id, user_id=user.id, kind="login",
+                                day=date.today(), at=now)
             session.commit()
         self._record(user, login, "auth.login", "ok", school_id=actor.school_id)
         return SignedIn(actor, user.must_change_password)

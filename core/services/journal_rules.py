@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from zhurnal.core import activity
 from zhurnal.core.errors import NotFound, PermissionDenied, ValidationFailed
 from zhurnal.core.models import (
     AcademicYear,
-    ActivityEvent,
     Enrolment,
     Lesson,
     LockException,
@@ -172,7 +172,7 @@ def record_activity(uow: UnitOfWork, kind: str, today: date, *, class_id: int | 
     """Append one activity event for the acting user (none for the system actor, which is not a person)."""
     if uow.actor.user_id is None:
         return
-    uow.session.add(ActivityEvent(school_id=uow.school_id, user_id=uow.actor.user_id, day=today, kind=kind,
-                                  class_id=class_id if lesson is None else lesson.class_id,
-                                  lesson_id=lesson.id if lesson is not None else None,
-                                  lesson_day=lesson.day if lesson is not None else None))
+    activity.record(uow.session, school_id=uow.school_id, user_id=uow.actor.user_id, kind=kind, day=today,
+                    class_id=class_id if lesson is None else lesson.class_id,
+                    lesson_id=lesson.id if lesson is not None else None,
+                    lesson_day=lesson.day if lesson is not None else None)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import date
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, Date, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from zhurnal.core.errors import Conflict, NotFound, PossibleDuplicate, ValidationFailed
-from zhurnal.core.models import Enrolment, Guardianship, Person, StaffPosition
+from zhurnal.core.models import Enrolment, Guardianship, Person, SchoolClass, StaffPosition
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import (
@@ -215,10 +215,21 @@ class PersonService(Service):
 
     @service("people.read", write=False)
     def search(self, uow: UnitOfWork, text: str = "", *, kind: str | None = None, class_id: int | None = None,
-               on: date | None = None, after: tuple[str, int] | None = None, limit: int = 50) -> Page:
-        """A page of people ordered by name. `text` matches the start of any name word or SNILS digits;
-        `kind` is "student", "staff" or "parent"; `class_id` keeps students enrolled in the class on `on`.
-        Pass the returned `next_after` to get the next page (keyset pagination: no OFFSET scans)."""
+               on: date | None = None, after: tuple[str, int] | None = None, limit: int = 50,
+               status: str = "current", year_id: int | None = None, sort: str = "name") -> Page:
+        """A page of people. `text` matches the start of any name word or SNILS digits; `kind` is "student",
+        "staff" or "parent"; `class_id` keeps students enrolled in the class on `on` (with a status other than
+        "current": at any time).
+
+        `status` (students and staff): "current" — enrolled or employed on `on`; "former" — once, but not on
+        `on`; "all" — either. `year_id` (students) keeps those enrolled in a class of that year at some time
+        (with "current", on `on` too). `sort` is "name" or "birth" (birth date, unknown dates last), each with
+        the id as the tie-break. Pass the returned `next_after` to get the next page (keyset pagination: no
+        OFFSET scans)."""
+        if status not in PEOPLE_STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        if sort not in PEOPLE_SORTS:
+            raise ValueError(f"unknown sort {sort!r}")
         day = on or date.today()
         query = select(Person.id, Person.last_name, Person.first_name, Person.middle_name, Person.birth_date,
                        Person.name_key).where(Person.school_id == uow.school_id)
@@ -233,26 +244,61 @@ class PersonService(Service):
             query = query.where(or_(*conditions))
         current = and_(Enrolment.start_date <= day, or_(Enrolment.end_date.is_(None), Enrolment.end_date >= day))
         if kind == "student":
-            query = query.where(exists().where(Enrolment.person_id == Person.id, current))
+            ever = [Enrolment.person_id == Person.id]
+            if year_id is not None:
+                ever.append(Enrolment.class_id.in_(select(SchoolClass.id).where(SchoolClass.year_id == year_id)))
+            now = exists().where(Enrolment.person_id == Person.id, current, *ever[1:])
+            query = query.where(_by_status(status, exists().where(*ever), now,
+                                           exists().where(Enrolment.person_id == Person.id, current)))
         elif kind == "staff":
-            query = query.where(exists().where(
-                StaffPosition.person_id == Person.id, StaffPosition.start_date <= day,
-                or_(StaffPosition.end_date.is_(None), StaffPosition.end_date >= day)))
+            employed = and_(StaffPosition.start_date <= day,
+                            or_(StaffPosition.end_date.is_(None), StaffPosition.end_date >= day))
+            now = exists().where(StaffPosition.person_id == Person.id, employed)
+            query = query.where(_by_status(status, exists().where(StaffPosition.person_id == Person.id), now, now))
         elif kind == "parent":
             query = query.where(exists().where(Guardianship.parent_id == Person.id))
         elif kind is not None:
             raise ValueError(f"unknown kind {kind!r}")
         if class_id is not None:
-            query = query.where(exists().where(Enrolment.person_id == Person.id, Enrolment.class_id == class_id,
-                                               current))
-        if after is not None:
-            query = query.where(or_(Person.name_key > after[0],
-                                    and_(Person.name_key == after[0], Person.id > after[1])))
-        rows = uow.session.execute(query.order_by(Person.name_key, Person.id).limit(limit + 1)).all()
+            # With "current" the class on `on`; otherwise anyone enrolled in it at some time (a past year's class).
+            in_class = [Enrolment.person_id == Person.id, Enrolment.class_id == class_id]
+            query = query.where(exists().where(*in_class, current) if status == "current" else
+                                exists().where(*in_class))
+        if sort == "birth":
+            # Unknown birth dates sort last on every engine (PostgreSQL and SQLite order NULLs differently).
+            key = func.coalesce(Person.birth_date, literal(NO_BIRTH_DATE, Date))
+            if after is not None:
+                mark = date.fromisoformat(after[0])
+                query = query.where(or_(key > mark, and_(key == mark, Person.id > after[1])))
+            query = query.order_by(key, Person.id)
+        else:
+            if after is not None:
+                query = query.where(or_(Person.name_key > after[0],
+                                        and_(Person.name_key == after[0], Person.id > after[1])))
+            query = query.order_by(Person.name_key, Person.id)
+        rows = uow.session.execute(query.limit(limit + 1)).all()
         page = [PersonRow(r.id, " ".join(p for p in (r.last_name, r.first_name, r.middle_name) if p),
                           r.birth_date, r.name_key) for r in rows[:limit]]
         more = len(rows) > limit
-        return Page(page, (page[-1].name_key, page[-1].id) if more and page else None)
+        if not (more and page):
+            return Page(page, None)
+        last = page[-1]
+        mark_text = (last.birth_date or NO_BIRTH_DATE).isoformat() if sort == "birth" else last.name_key
+        return Page(page, (mark_text, last.id))
+
+PEOPLE_STATUSES = ("current", "former", "all")
+PEOPLE_SORTS = ("name", "birth")
+NO_BIRTH_DATE = date(9999, 12, 31)
+
+def _by_status(status: str, ever: ColumnElement[bool], now: ColumnElement[bool],
+               now_anywhere: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The condition of `status`: `ever` a member (in the chosen year), `now` a member on the day (there),
+    `now_anywhere` a member on the day at all (a former student is one not enrolled anywhere today)."""
+    if status == "current":
+        return now
+    if status == "former":
+        return and_(ever, ~now_anywhere)
+    return ever
 
 def with_changes(data: PersonInput, **changes: object) -> PersonInput:
     """A copy of `data` with some fields replaced (forms edit one field at a time)."""

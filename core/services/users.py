@@ -34,7 +34,7 @@ from zhurnal.core.services.codes import revoke_pending_codes
 from zhurnal.core.services.common import flush, invalid
 from zhurnal.core.store import Store
 from zhurnal.core.uow import UnitOfWork
-from zhurnal.core.validation import Problem
+from zhurnal.core.validation import Problem, fold
 
 LOGIN_MIN, LOGIN_MAX = 3, 60
 _LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -512,17 +512,25 @@ class UserService(Service):
     # `list` last: inside the class body its name hides the built-in for the annotations below it.
     @service("accounts.manage", write=False)
     def list(self, uow: UnitOfWork, *, role: str | None = None, active: bool | None = None,
-             never_used_days: int | None = None, after_login: str | None = None, limit: int = 100) -> UserPage:
+             never_used_days: int | None = None, after_login: str | None = None, limit: int = 100,
+             text: str = "") -> UserPage:
         """Accounts of the operator's school ordered by login, a page at a time (`after_login` from the
         previous page's `next_after`).
 
         `role`: only holders of that role here; `active`: only enabled (True) or disabled (False) accounts;
         `never_used_days=N`: only accounts never signed in to and created at least N days ago (the settings
-        key inactive_account_days is the usual N).
+        key inactive_account_days is the usual N); `text`: logins starting with it, or accounts whose person
+        has a name word starting with it (case and ё folded, as the people lists search).
         """
         now = utcnow()
         query = (select(User, Person.last_name, Person.first_name, Person.middle_name)
                  .outerjoin(Person, Person.id == User.person_id).where(_visible(uow.school_id)))
+        needle = fold(text or "")
+        if needle:
+            like = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(or_(User.login.like(f"{like}%", escape="\\"),
+                                    Person.name_key.like(f"{like}%", escape="\\"),
+                                    Person.name_key.like(f"% {like}%", escape="\\")))
         if role is not None:
             (role,) = clean_roles([role], "role")
             query = query.where(exists().where(

@@ -42,6 +42,7 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         bind("app.help", "f1", "help"),
         bind("app.palette", "ctrl+p", "command_palette", show=False),
         bind("app.quit", "f10,ctrl+q", "quit", priority=True),
+        bind("app.report_problem", "ctrl+t", "report_problem", show=False),
         *nav_bindings(show=False),
     ]
 
@@ -59,6 +60,7 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         self.keymap_config, keymap_problems = clean_keymap(keymap or {})
         self.startup_warnings = [w for w in (startup_warning, *keymap_problems) if w]
         self.title = t("app.title")
+        self.news_shown = False  # the unread announcements pop up once per sign-in (the dashboard does it)
 
     def on_mount(self) -> None:
         # Checked twice a minute; the check itself compares against the clock, so it never sleeps.
@@ -72,7 +74,7 @@ class ZhurnalApp(App[None], inherit_bindings=False):
 
             self.push_screen(LoginScreen())
         else:
-            self.push_screen(self.make_screen("dashboard"))
+            self.show_start()
 
     # ------------------------------------------------------------------------------------------- sign in
 
@@ -80,12 +82,43 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         """The login screen's success: replace it with the dashboard.
 
         A temporary password (an administrator's reset) lets no one in until it is changed, as on the command
-        line; the login screen says how (the console has no password form yet).
+        line: the password form takes the login screen's place and calls this again once it is changed.
         """
         if signed.must_change_password:
+            from zhurnal.tui.app.screens.password import PasswordScreen
+
+            self.switch_screen(PasswordScreen(signed))
             return
         self.ctx.actor = signed.actor
-        self.switch_screen(self.make_screen("dashboard"))
+        self.news_shown = False
+        self.show_start(switch=True)
+
+    def show_start(self, *, switch: bool = False) -> None:
+        """The start screen after login (docs/tui.md): the dashboard, with a teacher's journals above it; the
+        diary itself for students and parents (make_screen("dashboard") gives it to them)."""
+        base = self.make_screen("dashboard")
+        if switch:
+            self.switch_screen(base)
+        else:
+            self.push_screen(base)
+        if self.ctx.can("journal.write"):
+            self.push_screen(self.make_screen("journal"))
+
+    def diary_only(self) -> bool:
+        """A user with a diary and no staff actions (a student or a parent)."""
+        return self.ctx.can("diary.read") and not any(self.ctx.can(a) for a in ("school.read", "journal.write",
+                                                                                 "journal.read", "people.read"))
+
+    def signed_out(self, message: str) -> None:
+        """Back to the login screen with nobody signed in, saying why: after a restore replaced the database
+        under the app, the account, its roles and every screen's data are read again from the restored one."""
+        from zhurnal.tui.app.screens.login import LoginScreen
+
+        self.ctx.actor = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(LoginScreen())
+        self.notify(message, timeout=30)
 
     # ---------------------------------------------------------------------------------------- idle lock
 
@@ -113,7 +146,9 @@ class ZhurnalApp(App[None], inherit_bindings=False):
     # ---------------------------------------------------------------------------------------- navigation
 
     def make_screen(self, target: str) -> Screen[Any]:
-        if target == "dashboard":
+        if target == "dashboard" and self.diary_only():
+            target = "diary"  # the diary is a student's and a parent's dashboard
+        elif target == "dashboard":
             from zhurnal.tui.app.screens.dashboard import DashboardScreen
 
             return DashboardScreen()
@@ -140,6 +175,8 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             from zhurnal.tui.app.screens.dashboard import DashboardScreen
 
             return not (parameters == ("dashboard",) and isinstance(self.main_screen(), DashboardScreen))
+        if action == "report_problem":
+            return self.ctx.actor is not None and not getattr(self.screen, "REPORT_FORM", False)
         return True
 
     def main_screen(self) -> Screen[Any]:
@@ -154,6 +191,14 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             self.pop_screen()
         if target != "dashboard":
             self.push_screen(self.make_screen(target))
+
+    def action_report_problem(self) -> None:
+        """Open the problem report form over the current screen; the main screen's name goes with the report."""
+        if self.ctx.actor is None or getattr(self.screen, "REPORT_FORM", False):
+            return
+        from zhurnal.tui.app.screens.report import ReportScreen
+
+        self.push_screen(ReportScreen(type(self.main_screen()).__name__))
 
     # ------------------------------------------------------------------------------------ help, palette
 
@@ -190,24 +235,66 @@ def clean_keymap(keymap: Mapping[str, object]) -> tuple[dict[str, str], list[str
 
 
 def binding_owners() -> list[type[Any]]:
-    """Every class of the app that declares bindings (for the keymap check, the docs test and the help)."""
+    """Every class of the app that declares bindings (for the keymap check, the docs test and the help): the
+    fixed screens and widgets, and the screen of every registered section."""
+    from zhurnal.tui.app.screens.announcements import AnnouncementFormScreen, AnnouncementsScreen
     from zhurnal.tui.app.screens.card import PersonCardScreen
     from zhurnal.tui.app.screens.classes import ClassesScreen
     from zhurnal.tui.app.screens.confirm import ConfirmScreen
     from zhurnal.tui.app.screens.dashboard import DashboardScreen
+    from zhurnal.tui.app.screens.diary import ChildChooser, DiaryScreen
     from zhurnal.tui.app.screens.help import HelpScreen
+    from zhurnal.tui.app.screens.journal import JournalListScreen
+    from zhurnal.tui.app.screens.journal_grid import JournalGridScreen
+    from zhurnal.tui.app.screens.lesson_form import LessonFormScreen
     from zhurnal.tui.app.screens.login import LoginScreen
+    from zhurnal.tui.app.screens.mark_history import MarkHistoryScreen
+    from zhurnal.tui.app.screens.menu import MenuScreen
     from zhurnal.tui.app.screens.movement import MovementScreen
+    from zhurnal.tui.app.screens.news import NewsScreen
     from zhurnal.tui.app.screens.order_form import OrderFormScreen
     from zhurnal.tui.app.screens.orders import OrdersScreen
     from zhurnal.tui.app.screens.people import PeopleScreen
     from zhurnal.tui.app.screens.person_form import PersonFormScreen
+    from zhurnal.tui.app.screens.report import ReportScreen
+    from zhurnal.tui.app.screens.support import SupportScreen, TicketScreen
+    from zhurnal.tui.app.screens.unlock_request import UnlockRequestScreen
+    from zhurnal.tui.app.screens.unlock_requests import UnlockRequestsScreen
+    from zhurnal.tui.app.widgets.journal_grid import JournalGrid
     from zhurnal.tui.app.widgets.people_list import PeopleList
     from zhurnal.tui.app.widgets.person_picker import PersonPicker
 
-    return [ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
-            HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen,
-            PersonPicker]
+    owners: list[type[Any]] = [
+        ZhurnalApp, LoginScreen, DashboardScreen, PeopleScreen, PeopleList, PersonCardScreen, ClassesScreen,
+        HelpScreen, PersonFormScreen, ConfirmScreen, OrdersScreen, OrderFormScreen, MovementScreen, PersonPicker,
+        MenuScreen, *admin_binding_owners(), JournalListScreen, JournalGridScreen, JournalGrid,
+        LessonFormScreen, UnlockRequestScreen, DiaryScreen, ChildChooser, UnlockRequestsScreen, MarkHistoryScreen,
+        NewsScreen, ReportScreen, AnnouncementsScreen, AnnouncementFormScreen, SupportScreen, TicketScreen]
+    for section in SECTIONS.values():
+        screen_class = getattr(importlib.import_module(section.module), section.cls)
+        if screen_class not in owners:
+            owners.append(screen_class)
+    # Screens and widgets a section screen opens declare theirs in EXTRA_OWNERS (e.g. a form of the screen).
+    for owner in list(owners):
+        owners += [extra for extra in getattr(owner, "EXTRA_OWNERS", ()) if extra not in owners]
+    return owners
+
+
+def admin_binding_owners() -> list[type[Any]]:
+    """The account-administration screens (users and roles, one's own password, the audit log)."""
+    from zhurnal.tui.app.screens.account import AccountScreen
+    from zhurnal.tui.app.screens.account_form import AccountFormScreen
+    from zhurnal.tui.app.screens.audit import AuditScreen
+    from zhurnal.tui.app.screens.audit_record import AuditRecordScreen
+    from zhurnal.tui.app.screens.password import PasswordScreen
+    from zhurnal.tui.app.screens.password_prompt import PasswordPromptScreen
+    from zhurnal.tui.app.screens.pick_person import PickPersonScreen
+    from zhurnal.tui.app.screens.roles import RolesScreen
+    from zhurnal.tui.app.screens.shown_once import ShownOnceScreen
+    from zhurnal.tui.app.screens.users import UsersScreen
+
+    return [UsersScreen, AccountScreen, AccountFormScreen, RolesScreen, PasswordScreen, PasswordPromptScreen,
+            ShownOnceScreen, AuditScreen, AuditRecordScreen, PickPersonScreen]
 
 
 def known_binding_ids() -> set[str]:

@@ -3,16 +3,21 @@ and a handler on the screen or widget that started it updates the interface."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.message import Message
 
+from zhurnal.core.backup.service import Restored
 from zhurnal.core.services.accounts import SignedIn
+from zhurnal.core.services.announcements import AnnouncementView
 from zhurnal.core.services.classes import RosterRow
 from zhurnal.core.services.dashboard import AuditChainState
 from zhurnal.core.services.orders import OrderView
 from zhurnal.core.services.persons import Page, PersonInput, PersonRow, PersonView, SavedPerson
 from zhurnal.core.services.staff import StaffRow
+from zhurnal.core.services.support import TicketDetail, TicketRow
 from zhurnal.core.validation import Problem
-from zhurnal.tui.app.workers import CardData, ClassesData, DashboardData
+from zhurnal.tui.app.workers import BackupsData, CardData, ClassesData, DashboardData
 
 
 class LoginSucceeded(Message):
@@ -140,3 +145,75 @@ class MovementApplied(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class BackupsLoaded(Message):
+    def __init__(self, data: BackupsData) -> None:
+        super().__init__()
+        self.data = data
+
+
+class BackupProgress(Message):
+    """How far the running backup operation is: (done, total) as the core reports it."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class BackupStage(Message):
+    """The step the running restore has started (the core's words)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class BackupFinished(Message):
+    """A create or verify ended (`ok` False: a verify found a problem, or the operation was cancelled);
+    `path` is the backup to highlight."""
+
+    def __init__(self, text: str, ok: bool = True, path: Path | None = None) -> None:
+        super().__init__()
+        self.text = text
+        self.ok = ok
+        self.path = path
+
+
+class RestoreFinished(Message):
+    def __init__(self, result: Restored) -> None:
+        super().__init__()
+        self.result = result
+
+
+class AnnouncementsLoaded(Message):
+    def __init__(self, announcements: list[AnnouncementView]) -> None:
+        super().__init__()
+        self.announcements = announcements
+
+
+class AnnouncementChanged(Message):
+    """An announcement was posted or withdrawn."""
+
+    def __init__(self, announcement: AnnouncementView) -> None:
+        super().__init__()
+        self.announcement = announcement
+
+
+class NewsRead(Message):
+    """Announcements were marked read: the dashboard loads again."""
+
+
+class TicketsLoaded(Message):
+    def __init__(self, rows: list[TicketRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class TicketLoaded(Message):
+    """A ticket as now saved (opened, answered, replied to, closed or just sent)."""
+
+    def __init__(self, ticket: TicketDetail) -> None:
+        super().__init__()
+        self.ticket = ticket

@@ -7,6 +7,7 @@ its screen, imported only when opened so the app starts fast, and the action an 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -21,7 +22,14 @@ class Section:
     module: str
     cls: str
     title_key: str
-    action: str | None = None  # the permission an actor needs; None: every signed-in user
+    action: str | tuple[str, ...] | None = None  # the permission an actor needs (a tuple: any of them); None: anyone
+
+    def allowed(self, can: Callable[[str], bool]) -> bool:
+        """Whether an actor holding the actions `can` says yes to may open the section."""
+        if self.action is None:
+            return True
+        actions = (self.action,) if isinstance(self.action, str) else self.action
+        return any(can(action) for action in actions)
 
 
 _SCREENS = "zhurnal.tui.app.screens."
@@ -31,6 +39,23 @@ _SCREENS = "zhurnal.tui.app.screens."
 SECTIONS: dict[str, Section] = {
     "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
     "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
+    "subjects": Section(_SCREENS + "subjects", "SubjectsScreen", "subjects.title", "school.read"),
+    "assignments": Section(_SCREENS + "assignments", "AssignmentsScreen", "assignments.title", "school.read"),
+    "settings": Section(_SCREENS + "settings", "SettingsScreen", "settings.title", "school.read"),
+    "backups": Section(_SCREENS + "backups", "BackupsScreen", "backups.title", "backup.create"),
+    "users": Section(_SCREENS + "users", "UsersScreen", "users.title", "accounts.manage"),
+    "audit": Section(_SCREENS + "audit", "AuditScreen", "audit.title", "audit.read"),
+    "password": Section(_SCREENS + "password", "PasswordScreen", "password.title", "self.password"),
+    # Teachers keep journals (journal.write); the administration reads them (journal.read).
+    "journal": Section(_SCREENS + "journal", "JournalListScreen", "journal.list.title",
+                       ("journal.write", "journal.read")),
+    "diary": Section(_SCREENS + "diary", "DiaryScreen", "diary.title", "diary.read"),
+    "unlock_requests": Section(_SCREENS + "unlock_requests", "UnlockRequestsScreen", "unlock.list.title",
+                               "journal.unlock"),
+    "announcements": Section(_SCREENS + "announcements", "AnnouncementsScreen", "announcements.title",
+                             "announcements.post"),
+    "support": Section(_SCREENS + "support", "SupportScreen", "support.title", "self.messages"),
+    "report": Section(_SCREENS + "activity_report", "ActivityReportScreen", "report.title", "reports.activity"),
 }
 
 # binding id -> (key, target of App.action_open)

@@ -6,12 +6,27 @@ for a message. Nothing here imports Textual, so the calls can be tested and time
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+from zhurnal.core.backup import keys
+from zhurnal.core.backup.service import (
+    BackupInfo,
+    BackupService,
+    Created,
+    Progress,
+    Restored,
+    RestorePlan,
+    VerifyReport,
+    backup_dir,
+)
 from zhurnal.core.errors import NotFound
 from zhurnal.core.services.accounts import AuthService, SignedIn
+from zhurnal.core.services.announcements import AnnouncementService, AnnouncementView, Audience, MyAnnouncement
 from zhurnal.core.services.classes import ClassRow, ClassService, RosterRow
 from zhurnal.core.services.dashboard import Attention, AuditChainState, BackupState, DashboardService
 from zhurnal.core.services.enrolments import EnrolmentService, EnrolmentView
@@ -21,6 +36,7 @@ from zhurnal.core.services.persons import Page, PersonInput, PersonRow, PersonSe
 from zhurnal.core.services.schools import SchoolService, SchoolView
 from zhurnal.core.services.staff import PositionView, StaffRow, StaffService
 from zhurnal.core.services.stats import Stats, StatsService
+from zhurnal.core.services.support import SupportService, TicketDetail, TicketRow
 from zhurnal.core.services.years import TermView, YearService, YearView
 from zhurnal.tui.app.context import Context
 
@@ -34,6 +50,8 @@ class DashboardData:
     stats: Stats | None
     attention: Attention | None
     backup: BackupState | None = None  # None: the actor may not see backups (no backup.create)
+    news: list[MyAnnouncement] = field(default_factory=list)  # unread announcements addressed to the actor
+    unread_answers: int = 0  # answers to the actor's problem reports not opened yet
 
 
 @dataclass(frozen=True)
@@ -78,7 +96,8 @@ def load_dashboard(ctx: Context) -> DashboardData:
     stats = StatsService(ctx.store).counts(actor, on=day) if ctx.can("stats.read") else None
     attention = DashboardService(ctx.store).attention(actor, on=day) if ctx.can("stats.read") else None
     backup = DashboardService(ctx.store).last_verified_backup(actor) if ctx.can("backup.create") else None
-    return DashboardData(school, year, term, next_term, stats, attention, backup)
+    news, unread = unread_messages(ctx)
+    return DashboardData(school, year, term, next_term, stats, attention, backup, news, unread)
 
 
 def check_audit_chain(ctx: Context) -> AuditChainState | None:
@@ -89,10 +108,12 @@ def check_audit_chain(ctx: Context) -> AuditChainState | None:
 
 
 def search_people(ctx: Context, kind: str, text: str, class_id: int | None,
-                  after: tuple[str, int] | None) -> Page:
+                  after: tuple[str, int] | None, *, status: str = "current", year_id: int | None = None,
+                  sort: str = "name") -> Page:
     """One page of the people list of `kind` (keyset pagination: `after` is the previous page's end)."""
     return PersonService(ctx.store).search(ctx.signed_in(), text, kind=kind, class_id=class_id, on=ctx.day(),
-                                           after=after, limit=ctx.page_size)
+                                           after=after, limit=ctx.page_size, status=status, year_id=year_id,
+                                           sort=sort)
 
 
 def load_classes(ctx: Context) -> ClassesData:
@@ -211,3 +232,120 @@ def apply_movement(ctx: Context, movement: Movement) -> None:
         staff.dismiss(actor, m.position_id, m.day, m.order_id, reason=m.reason or "own_wish", today=ctx.day())
     else:
         raise ValueError(f"unknown movement {m.action!r}")
+
+
+# ----------------------------------------------------------------------------------------------- backups
+
+
+@dataclass(frozen=True)
+class BackupsData:
+    """The backup folder (the default one, as `zhurnal backup list` reads it), newest first."""
+
+    folder: Path
+    backups: list[BackupInfo]
+    passphrase_only: frozenset[Path]  # backups made with `create --passphrase`: their own passphrase opens them
+    has_identity: bool  # zhurnal's stored key is on this machine (its passphrase opens the others)
+
+    def last_verified(self) -> BackupInfo | None:
+        return next((b for b in self.backups if b.state == "verified"), None)
+
+
+def load_backups(ctx: Context) -> BackupsData:
+    """The backups with their verified state, and which key each needs (reads file headers, decrypts nothing)."""
+    backups = BackupService(ctx.store).list(ctx.signed_in())
+    passphrase_only = frozenset(b.path for b in backups if keys.needs_passphrase(b.path))
+    return BackupsData(backup_dir(), backups, passphrase_only, keys.identity_path().exists())
+
+
+def backup_identities(path: Path, secret: str) -> list[Any]:
+    """The key for `path`: its passphrase for a passphrase-only backup, else zhurnal's stored identity
+    unwrapped with `secret` (scrypt: about a second; a wrong passphrase raises BackupKeyError)."""
+    if keys.needs_passphrase(path):
+        from zhurnal.core.backup.age import ScryptIdentity
+
+        return [ScryptIdentity(secret)]
+    return [keys.load_identity(secret)]
+
+
+def create_backup(ctx: Context, progress: Progress) -> Created:
+    """A backup to the configured recipients in the default folder (BackupError when none is configured)."""
+    return BackupService(ctx.store).create(ctx.signed_in(), progress=progress)
+
+
+def verify_backup(ctx: Context, path: Path, secret: str, progress: Progress) -> VerifyReport:
+    return BackupService(ctx.store).verify(ctx.signed_in(), path, backup_identities(path, secret), progress=progress)
+
+
+def restore_backup(ctx: Context, path: Path, secret: str, confirm: Callable[[RestorePlan], str | None],
+                   stage: Callable[[str], None], progress: Progress) -> Restored:
+    """Restore `path` over the live database (built aside, checked, confirmed, backed up, swapped)."""
+    identities = backup_identities(path, secret)
+    return BackupService(ctx.store).restore(ctx.signed_in(), path, identities, confirm=confirm, stage=stage,
+                                            progress=progress)
+
+
+# ------------------------------------------------------------------------------- announcements, support
+
+
+def unread_messages(ctx: Context) -> tuple[list[MyAnnouncement], int]:
+    """The unread announcements addressed to the actor on the day, and how many answers to their reports wait."""
+    if not ctx.can("self.messages"):
+        return [], 0
+    actor = ctx.signed_in()
+    news = AnnouncementService(ctx.store).mine(actor, on=ctx.day(), unread_only=True)
+    return news, SupportService(ctx.store).unread_answers(actor)
+
+
+def mark_read(ctx: Context, ids: list[int]) -> int:
+    return AnnouncementService(ctx.store).mark_read(ctx.signed_in(), ids, on=ctx.day())
+
+
+def load_announcements(ctx: Context) -> list[AnnouncementView]:
+    return AnnouncementService(ctx.store).list(ctx.signed_in())
+
+
+def load_class_choices(ctx: Context) -> list[ClassRow]:
+    """The classes of the year containing the day (an announcement's audience chooser)."""
+    return load_classes(ctx).classes
+
+
+def post_announcement(ctx: Context, title: str, body: str, audience: Audience,
+                      expires_on: date | None) -> AnnouncementView:
+    return AnnouncementService(ctx.store).post(ctx.signed_in(), title, body, audience, expires_on=expires_on,
+                                               today=ctx.day())
+
+
+def withdraw_announcement(ctx: Context, announcement_id: int) -> AnnouncementView:
+    return AnnouncementService(ctx.store).withdraw(ctx.signed_in(), announcement_id)
+
+
+def send_report(ctx: Context, text: str, screen: str | None) -> TicketDetail:
+    return SupportService(ctx.store).report(ctx.signed_in(), text, screen=screen)
+
+
+def load_tickets(ctx: Context, status: str | None) -> list[TicketRow]:
+    """The support queue (with support.manage) or the actor's own reports."""
+    service = SupportService(ctx.store)
+    if ctx.can("support.manage"):
+        return service.queue(ctx.signed_in(), status)
+    return service.mine(ctx.signed_in())
+
+
+def open_ticket(ctx: Context, ticket_id: int, manage: bool) -> TicketDetail:
+    """A ticket of the queue, or one's own (opening one's own marks its answers read)."""
+    service = SupportService(ctx.store)
+    if manage:
+        return service.get(ctx.signed_in(), ticket_id)
+    return service.open_mine(ctx.signed_in(), ticket_id)
+
+
+def write_to_ticket(ctx: Context, ticket_id: int, text: str, manage: bool) -> TicketDetail:
+    """An answer of the support staff, or the author's reply."""
+    service = SupportService(ctx.store)
+    if manage:
+        return service.answer(ctx.signed_in(), ticket_id, text)
+    return service.reply(ctx.signed_in(), ticket_id, text)
+
+
+def close_ticket(ctx: Context, ticket_id: int) -> TicketDetail:
+    return SupportService(ctx.store).close(ctx.signed_in(), ticket_id)

@@ -199,10 +199,12 @@ def cmd_restore(ctx: Context) -> int:
         _err(f"… {message}")
 
     result = _service(ctx).restore(actor, path, identities, to_url=ctx.args.to, confirm=confirm,
-                                   progress=progress)
+                                   stage=progress)
     if result.note:
         _err(f"zhurnal: {result.note}")
         return EXIT_FAILED
+    if result.backup is not None:
+        ctx.print(f"Рабочая база перед восстановлением сохранена в копии {result.backup}")
     ctx.print(f"Восстановлено в {result.database} за {result.seconds:.1f} с")
     if result.previous:
         ctx.print(f"Прежняя база сохранена: {result.previous}")

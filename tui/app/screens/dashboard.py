@@ -19,7 +19,7 @@ from zhurnal.core.services.dashboard import AuditChainState
 from zhurnal.tui.app import workers
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.labels import day, period
-from zhurnal.tui.app.messages import AuditChecked, CallFailed, DashboardLoaded
+from zhurnal.tui.app.messages import AuditChecked, CallFailed, DashboardLoaded, NewsRead
 from zhurnal.tui.app.navigation import nav_bindings
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.widgets.footer import KeyFooter
@@ -30,6 +30,7 @@ WARN = "bold yellow"
 BAD = "bold red"
 OK = "green"
 BACKUP_STALE = timedelta(days=2)  # an older last verified backup is a warning
+NEWS_LINES = 3  # unread announcements listed by title on top; the rest are counted
 
 
 class DashboardScreen(AppScreen):
@@ -40,6 +41,7 @@ class DashboardScreen(AppScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *nav_bindings(show=True),
         bind("dashboard.refresh", "ctrl+r", "refresh", show=False),
+        bind("dashboard.news", "ctrl+o", "news", show=False),
     ]
 
     def __init__(self) -> None:
@@ -51,6 +53,7 @@ class DashboardScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="dashboard"):
+            yield Static("", id="news")
             yield Static("", id="school-name")
             yield Static("", id="school-year")
             yield Static("", id="counts")
@@ -105,6 +108,10 @@ class DashboardScreen(AppScreen):
         self.query_one("#school-year", Static).update(self.year_line(data))
         self.query_one("#counts", Static).update(self.counts(data))
         self.render_attention()
+        self.render_news(data)
+        if data.news and not self.zapp.news_shown:
+            self.zapp.news_shown = True  # once per sign-in; later the list here and Ctrl+O show them
+            self.action_news()
 
     @on(AuditChecked)
     def audit_checked(self, message: AuditChecked) -> None:
@@ -194,3 +201,51 @@ class DashboardScreen(AppScreen):
         if self._audit.ok:
             return Text.assemble(label, (t("dashboard.audit.ok", count=self._audit.records), OK))
         return Text.assemble(label, (t("dashboard.audit.broken", problem=self._audit.problem or ""), BAD))
+
+    # ------------------------------------------------------------------------------- announcements, support
+
+    def render_news(self, data: DashboardData) -> None:
+        """The unread announcements and answers on top, until read; nothing at all when there are none."""
+        widget = self.query_one("#news", Static)
+        lines = [Text.assemble(("● ", WARN), (a.title, "bold")) for a in data.news[:NEWS_LINES]]
+        if len(data.news) > NEWS_LINES:
+            lines.append(Text(t("dashboard.news.more", count=len(data.news) - NEWS_LINES), style="italic"))
+        if data.news:
+            lines.append(Text(t("dashboard.news.hint"), style="italic"))
+        if data.unread_answers:
+            lines.append(Text.assemble(("● ", WARN), t("dashboard.answers", count=data.unread_answers)))
+        widget.update(Group(*lines))
+        widget.display = bool(lines)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "news":
+            return self._data is not None and bool(self._data.news)
+        return True
+
+    def action_news(self) -> None:
+        """The unread announcements in a window: Enter marks them read, Escape leaves them here."""
+        from zhurnal.tui.app.screens.news import NewsItem, NewsScreen
+
+        news = self._data.news if self._data else []
+        if not news:
+            return
+        ids = [a.id for a in news]
+
+        def closed(read: bool | None) -> None:
+            if read:
+                self.mark_read(ids)
+
+        self.app.push_screen(NewsScreen([NewsItem.of(a) for a in news]), closed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="news")
+    def mark_read(self, ids: list[int]) -> None:
+        try:
+            workers.mark_read(self.ctx, ids)
+        except ZhurnalError as exc:
+            self.post_message(CallFailed(str(exc), "news"))
+            return
+        self.post_message(NewsRead())
+
+    @on(NewsRead)
+    def news_read(self) -> None:
+        self.load()

@@ -114,7 +114,4 @@ class LoginScreen(AppScreen):
         self.finish_loading()
         password = self.query_one("#password", Input)
         password.value = ""
-        if message.signed.must_change_password:
-            self.say(t("login.must_change", login=message.signed.actor.login))
-            self.set_focus(password)
-        self.zapp.signed_in(message.signed)
+        self.zapp.signed_in(message.signed)  # a temporary password goes to the password form first

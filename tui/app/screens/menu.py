@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -26,7 +27,7 @@ def menu_entries(can: Callable[[str], bool]) -> list[tuple[str, str]]:
     """(target, title) of every section the actor may open; `can(action)` says whether it holds an action."""
     entries = [(target, t(key)) for target, key in _PEOPLE if target in KINDS and can("people.read")]
     entries += [(target, t(section.title_key)) for target, section in SECTIONS.items()
-                if section.action is None or can(section.action)]
+                if section.allowed(can)]
     return entries
 
 
@@ -47,7 +48,10 @@ class MenuScreen(AppScreen):
         keys = {target: key for key, target in NAV.values()}
         options = self.query_one("#sections", OptionList)
         for target, title in menu_entries(self.ctx.can):
-            shown = f"{title}  [{keys[target].upper()}]" if target in keys else title
+            # Text, not a str: a str prompt is Rich markup, where "[F3]" would be taken for a tag.
+            shown = Text(title)
+            if target in keys:
+                shown.append(f"  {keys[target].upper()}", style="dim")
             options.add_option(Option(shown, id=target))
         options.highlighted = 0 if options.option_count else None
         options.focus()

@@ -1,5 +1,6 @@
-"""A list of people of one kind (students, staff, parents): search as you type, keyset pages from SQL, and for
-students a class filter. The list never holds more than the pages the user has scrolled through."""
+"""A list of people of one kind (students, staff, parents): search as you type, keyset pages from SQL, for
+students a class and a year filter, for students and staff a status filter (current, former, all), and the
+order (by name or by birth date). The list never holds more than the pages the user has scrolled through."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from zhurnal.core.errors import ZhurnalError
-from zhurnal.tui.app import workers
+from zhurnal.tui.app import structure_workers, workers
 from zhurnal.tui.app.context import Context
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.labels import day
 from zhurnal.tui.app.messages import CallFailed, ClassesLoaded, PageLoaded
+from zhurnal.tui.app.structure_messages import YearClassesLoaded, YearsLoaded
 from zhurnal.tui.i18n import t
 
 if TYPE_CHECKING:
@@ -42,7 +44,12 @@ class PeopleList(Vertical):
         bind("people.search", "ctrl+f", "focus_search"),
         bind("people.class", "f7", "focus_class"),
         bind("people.to_list", "down", "focus_list", show=False, priority=True),
+        bind("people.filters", "ctrl+o", "focus_filters", show=False),
     ]
+    DEFAULT_CSS = """
+    #people-options { height: 1; margin: 0 1; }
+    #people-options Select { width: 1fr; margin-right: 1; }
+    """
 
     class Opened(Message):
         """The user chose a person (Enter or a click)."""
@@ -58,6 +65,7 @@ class PeopleList(Vertical):
         self._next_after: tuple[str, int] | None = None
         self._fetching = False
         self._loading_timer: Timer | None = None
+        self._current_year_id: int | None = None
 
     @property
     def ctx(self) -> Context:
@@ -68,6 +76,14 @@ class PeopleList(Vertical):
             yield Input(id="people-search", placeholder=t("people.search.placeholder"), compact=True)
             if self.kind == "student":
                 yield Select[int]([], id="class-filter", prompt=t("people.class.all"), compact=True)
+        with Horizontal(id="people-options"):
+            if self.kind in ("student", "staff"):
+                yield Select[str](status_options(), id="status-filter", value="current", allow_blank=False,
+                                  compact=True)
+            if self.kind == "student":
+                yield Select[int]([], id="year-filter", prompt=t("people.year.current"), compact=True)
+            yield Select[str]([(t("people.sort.name"), "name"), (t("people.sort.birth"), "birth")],
+                              id="sort-order", value="name", allow_blank=False, compact=True)
         yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="people-status")
 
@@ -79,6 +95,7 @@ class PeopleList(Vertical):
         self.search(delay=0.0)
         if self.kind == "student":
             self.load_classes()
+            self.load_years()
 
     # ---------------------------------------------------------------------------------------------- search
 
@@ -93,6 +110,20 @@ class PeopleList(Vertical):
         value = self.query_one("#class-filter", Select).value
         return value if isinstance(value, int) else None
 
+    @property
+    def options(self) -> dict[str, object]:
+        """The status, year and order the list asks PersonService.search for."""
+        found: dict[str, object] = {"sort": self._chosen("#sort-order") or "name"}
+        if self.kind in ("student", "staff"):
+            found["status"] = self._chosen("#status-filter") or "current"
+        if self.kind == "student":
+            found["year_id"] = self._chosen("#year-filter")
+        return found
+
+    def _chosen(self, selector: str) -> object | None:
+        value = self.query_one(selector, Select).value
+        return value if isinstance(value, str | int) else None
+
     def search(self, *, delay: float | None = None) -> None:
         """Start a new search for what the filters say; the table is replaced when the first page arrives."""
         self._token += 1
@@ -100,15 +131,28 @@ class PeopleList(Vertical):
         self._next_after = None
         self._start_loading_timer()
         self.fetch(self._token, self.text, self.class_id, None,
-                   self.ctx.search_delay if delay is None else delay)
+                   self.ctx.search_delay if delay is None else delay, self.options)
 
     @on(Input.Changed, "#people-search")
     def search_changed(self) -> None:
         self.search()
 
-    @on(Select.Changed, "#class-filter")
+    @on(Select.Changed, "#class-filter, #status-filter, #sort-order")
     def class_changed(self) -> None:
         self.search(delay=0.0)
+
+    @on(Select.Changed, "#year-filter")
+    def year_changed(self) -> None:
+        # The class filter offers the chosen year's classes; a past year's students are no one's "current".
+        year_id = self._chosen("#year-filter")
+        chosen = year_id if isinstance(year_id, int) else self._current_year_id
+        if chosen is not None:
+            self.load_year_classes(chosen)
+        status = self.query_one("#status-filter", Select)
+        if isinstance(year_id, int) and year_id != self._current_year_id and status.value == "current":
+            status.value = "all"  # Select.Changed of the status starts the search
+        else:
+            self.search(delay=0.0)
 
     @on(Input.Submitted, "#people-search")
     def search_submitted(self) -> None:
@@ -116,13 +160,13 @@ class PeopleList(Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="people-page")
     def fetch(self, token: int, text: str, class_id: int | None, after: tuple[str, int] | None,
-              delay: float) -> None:
+              delay: float, options: dict[str, object]) -> None:
         # The debounce: a later keystroke starts a new worker, which cancels this one while it waits.
         worker = get_current_worker()
         if delay and worker.cancelled_event.wait(delay):
             return
         try:
-            page = workers.search_people(self.ctx, self.kind, text, class_id, after)
+            page = workers.search_people(self.ctx, self.kind, text, class_id, after, **options)  # type: ignore[arg-type]
         except ZhurnalError as exc:
             self.post_message(CallFailed(str(exc), "people"))
             return
@@ -169,7 +213,7 @@ class PeopleList(Vertical):
             return
         self._fetching = True
         self.query_one("#people-status", Static).update(t("people.status.loading"))
-        self.fetch(self._token, self.text, self.class_id, self._next_after, 0.0)
+        self.fetch(self._token, self.text, self.class_id, self._next_after, 0.0, self.options)
 
     # ----------------------------------------------------------------------------------------- loading state
 
@@ -215,6 +259,41 @@ class PeopleList(Vertical):
         message.stop()
         self.query_one("#class-filter", Select).set_options((c.name, c.id) for c in message.data.classes)
 
+    # ------------------------------------------------------------------------------------------ year filter
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="years")
+    def load_years(self) -> None:
+        try:
+            years, current = structure_workers.load_years(self.ctx)
+        except ZhurnalError as exc:
+            self.post_message(CallFailed(str(exc), "years"))
+            return
+        self.post_message(YearsLoaded(years, current))
+
+    @on(YearsLoaded)
+    def years_loaded(self, message: YearsLoaded) -> None:
+        message.stop()
+        self._current_year_id = message.current.id if message.current else None
+        self.query_one("#year-filter", Select).set_options((y.name, y.id) for y in message.years)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="classes")
+    def load_year_classes(self, year_id: int) -> None:
+        try:
+            classes = structure_workers.classes_of_year(self.ctx, year_id)
+        except ZhurnalError as exc:
+            self.post_message(CallFailed(str(exc), "classes"))
+            return
+        self.post_message(YearClassesLoaded(year_id, classes))
+
+    @on(YearClassesLoaded)
+    def year_classes_loaded(self, message: YearClassesLoaded) -> None:
+        message.stop()
+        chosen = self._chosen("#year-filter")
+        if message.year_id != (chosen if isinstance(chosen, int) else self._current_year_id):
+            return
+        # set_options clears the class chosen (it belonged to the other year); Select.Changed searches again.
+        self.query_one("#class-filter", Select).set_options((c.name, c.id) for c in message.classes)
+
     # ---------------------------------------------------------------------------------------------- actions
 
     def action_focus_search(self) -> None:
@@ -222,6 +301,9 @@ class PeopleList(Vertical):
 
     def action_focus_class(self) -> None:
         self.screen.set_focus(self.query_one("#class-filter", Select))
+
+    def action_focus_filters(self) -> None:
+        self.screen.set_focus(self.query_one("#people-options").query(Select).first())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_class":
@@ -259,3 +341,9 @@ class PeopleList(Vertical):
         event.stop()
         if event.row_key.value is not None:
             self.post_message(self.Opened(int(event.row_key.value)))
+
+
+def status_options() -> list[tuple[str, str]]:
+    """The status filter's choices (core PEOPLE_STATUSES) in the interface language."""
+    return [(t("people.filter.current"), "current"), (t("people.filter.former"), "former"),
+            (t("people.filter.all"), "all")]

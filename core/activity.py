@@ -1,0 +1,82 @@
+"""Recording activity events (logins, diary views, journal entries) and their daily roll-up.
+
+`record` is the one way an event is written: the event row (append-only) and the bump of its roll-up row go
+into the caller's transaction together. `rebuild_rollup` recomputes the roll-up from the events (bulk loads,
+and a check that the two agree); `purge_before` removes old events and leaves the roll-up alone, so what
+was reported stays reportable.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Integer, case, cast, delete, func, insert, literal, literal_column, select
+from sqlalchemy.orm import Session
+
+from zhurnal.core.models import MAX_LAG, ActivityDaily, ActivityEvent, utcnow
+
+JOURNAL_KINDS = ("mark", "topic", "homework", "attendance")
+
+
+def lag_of(day: date, lesson_day: date | None) -> int:
+    """Days from the lesson to the entry, clamped to -1..MAX_LAG; 0 for events without a lesson."""
+    if lesson_day is None:
+        return 0
+    return max(-1, min(MAX_LAG, (day - lesson_day).days))
+
+
+def _upsert(session: Session, values: dict[str, object]) -> None:
+    keys = ["school_id", "kind", "day", "user_id", "class_id", "lag"]
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    statement = dialect_insert(ActivityDaily).values(**values)
+    statement = statement.on_conflict_do_update(index_elements=keys,
+                                                set_={"events": ActivityDaily.events + statement.excluded.events})
+    session.execute(statement)
+
+
+def record(session: Session, *, school_id: int, user_id: int, kind: str, day: date, class_id: int | None = None,
+           lesson_id: int | None = None, lesson_day: date | None = None, at: datetime | None = None) -> None:
+    """Append one event and count it in its day's roll-up row."""
+    session.add(ActivityEvent(school_id=school_id, user_id=user_id, at=at or utcnow(), day=day, kind=kind,
+                              class_id=class_id, lesson_id=lesson_id, lesson_day=lesson_day))
+    _upsert(session, {"school_id": school_id, "kind": kind, "day": day, "user_id": user_id,
+                      "class_id": class_id or 0, "lag": lag_of(day, lesson_day), "events": 1})
+
+
+def rebuild_rollup(session: Session, school_id: int | None = None) -> int:
+    """Recompute the roll-up from the events (of one school, or all); returns the roll-up rows written.
+
+    Only for bulk loads and checks: in normal work `record` keeps the roll-up current. Events purged earlier
+    are no longer there to recount, so this refuses to run over a school whose events were ever purged
+    (its roll-up holds more than the events can give back).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        days = ActivityEvent.day - ActivityEvent.lesson_day
+    else:
+        days = cast(func.julianday(ActivityEvent.day) - func.julianday(ActivityEvent.lesson_day), Integer)
+    lag = case((ActivityEvent.lesson_day.is_(None), literal(0)), (days < -1, literal(-1)),
+               (days > MAX_LAG, literal(MAX_LAG)), else_=days)
+    where = [] if school_id is None else [ActivityEvent.school_id == school_id]
+    clear = delete(ActivityDaily)
+    if school_id is not None:
+        clear = clear.where(ActivityDaily.school_id == school_id)
+    session.execute(clear)
+    grouped = (select(ActivityEvent.school_id, ActivityEvent.kind, ActivityEvent.day, ActivityEvent.user_id,
+                      func.coalesce(ActivityEvent.class_id, 0), lag, func.count())
+               .where(*where)
+               # By position: PostgreSQL does not match the bound constants of a repeated expression.
+               .group_by(*(literal_column(str(n)) for n in range(1, 7))))
+    result = session.execute(insert(ActivityDaily).from_select(
+        ["school_id", "kind", "day", "user_id", "class_id", "lag", "events"], grouped))
+    return int(result.rowcount or 0)
+
+
+def purge_before(session: Session, school_id: int, before: date) -> int:
+    """Delete the school's events dated before `before`; their roll-up rows stay. Returns events removed."""
+    result = session.execute(delete(ActivityEvent).where(ActivityEvent.school_id == school_id,
+                                                         ActivityEvent.day < before))
+    return int(result.rowcount or 0)

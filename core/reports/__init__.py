@@ -1,0 +1,1 @@
+"""Reports produced as files (the activity report); built from the services\x27 dataclasses."""

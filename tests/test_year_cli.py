@@ -1,0 +1,105 @@
+"""`zhurnal year open|plan|close|undo|book` on a copy of the demo school: output, exit codes, confirmations."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+from sqlalchemy import func, select
+
+from tests import year_support
+from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
+from tests.year_support import snapshot
+from zhurnal.core.models import AcademicYear, Enrolment
+from zhurnal.tui.cli import main
+
+OPEN = ("year", "open", "--name", "2027/2028", "--start", "2027-09-01", "--end", "31.08.2028",
+        "--term", "2027-09-01:2027-10-26", "--term", "2027-11-05:2027-12-28", "--term", "2028-01-09:2028-03-21",
+        "--term", "2028-03-31:2028-05-26")
+ORDERS = ("--promotion-order", "101-у", "--promotion-date", "2027-05-30",
+          "--graduation-order", "102-у", "--graduation-date", "2027-06-25")
+
+
+
+@pytest.fixture
+def demo(engine_name, request, tmp_path_factory, tmp_path):
+    yield from year_support.demo_store(engine_name, request, tmp_path_factory, tmp_path)
+
+
+def run(store, *args: str, lines: tuple[str, ...] = ()) -> tuple[int, str]:
+    stdin = io.StringIO("".join(f"{line}\n" for line in (ADMIN_PASSWORD, *lines)))
+    stdout = io.StringIO()
+    code = main(["--db", store.url, "--user", ADMIN_LOGIN, "--password-stdin", *args], stdin=stdin, stdout=stdout)
+    return code, stdout.getvalue()
+
+
+def years(store) -> dict[str, str]:
+    with store.session(write=False) as session:
+        return {y.name: y.status for y in session.scalars(select(AcademicYear))}
+
+
+def test_plan_json_adds_up_to_the_active_students(demo, capsys):
+    code, out = run(demo, "year", "plan", "--json")
+    assert code == 1  # the new year is not opened and no orders are given: not ready to apply
+    data = json.loads(out)
+    with demo.session(write=False) as session:
+        active = session.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.end_date.is_(None)))
+    total = data["total"]
+    assert total["total"] == active
+    assert sum(total[k] for k in ("promote", "retain", "conditional", "graduate", "continue", "leave_basic",
+                                  "transfer_out", "none")) == active
+    assert sum(row["total"] for row in data["classes"]) == active
+    assert any("не открыт" in p for p in data["problems"])
+    assert {row["class"] for row in data["classes"] if row["graduate"]} == {"11А", "11Б"}
+
+
+def test_open_dry_run_then_cancelled_then_confirmed_then_repeated(demo):
+    before = snapshot(demo)
+    code, out = run(demo, *OPEN, "--dry-run")
+    assert code == 0 and "классы: будет создано 22" in out and "6А   ← 5А" in out
+    assert snapshot(demo) == before
+    code, out = run(demo, *OPEN, lines=("нет",))
+    assert code == 3 and "Отменено" in out and snapshot(demo) == before
+    code, out = run(demo, *OPEN, lines=("да",))
+    assert code == 0 and "классы: создано 22" in out
+    assert years(demo) == {"2026/2027": "open", "2027/2028": "planned"}
+    code, out = run(demo, *OPEN, "--yes")
+    assert code == 0 and "классы: уже есть 22" in out
+
+
+def test_close_refused_without_orders_then_applied_then_undone(demo, tmp_path: Path, capsys):
+    assert run(demo, *OPEN, "--yes")[0] == 0
+    code, _ = run(demo, "year", "close", "--yes")
+    assert code == 1
+    assert "Не указан приказ «о переводе в следующий класс»" in capsys.readouterr().err
+    code, out = run(demo, "year", "plan", *ORDERS, "--xlsx", str(tmp_path / "plan.xlsx"))
+    assert code == 0 and "итого" in out
+    assert CalamineWorkbook.from_path(str(tmp_path / "plan.xlsx")).sheet_names == ["Протокол", "Итоги"]
+    before = snapshot(demo)
+    code, out = run(demo, "year", "close", *ORDERS, "--dry-run")
+    assert code == 0 and snapshot(demo) == before
+    report = tmp_path / "report.json"
+    code, out = run(demo, "year", "close", *ORDERS, "--report", str(report), lines=("да",))
+    assert code == 0, out
+    assert "Учебный год 2026/2027 закрыт" in out and "Зарегистрирован приказ № 101-у от 30.05.2027" in out
+    assert years(demo)["2026/2027"] == "closed"
+    rows = json.loads(report.read_text(encoding="utf-8"))
+    assert {r["outcome"] for r in rows} == {"promote", "graduate", "continue"}
+    code, out = run(demo, "year", "close", *ORDERS, "--yes")
+    assert code == 0 and "уже закрыт" in out
+    code, out = run(demo, "year", "book", "--from", "2026-09-01", "--to", "2027-08-31")
+    assert code == 0 and "Выпущены: 99" in out
+    code, out = run(demo, "year", "undo", "--dry-run")
+    assert code == 0 and "закрытие года" in out and snapshot(demo) != before
+    code, out = run(demo, "year", "undo", "--yes")
+    assert code == 0 and snapshot(demo) == before
+    assert years(demo)["2026/2027"] == "open"
+
+
+def test_undo_with_nothing_to_undo_fails_for_scripts(demo, capsys):
+    code, _ = run(demo, "year", "undo", "--yes")
+    assert code == 1
+    assert "Нет операции" in capsys.readouterr().err

@@ -1,0 +1,134 @@
+"""Shared by the year tests: a demo school per test (a copy of one build per engine and process), the next
+year's dates, and a snapshot of the tables a rollover touches (to prove an undo exact)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
+from zhurnal.core.demo.generator import build_demo
+from zhurnal.core.models import (
+    AcademicYear,
+    CurriculumItem,
+    Enrolment,
+    Order,
+    SchoolClass,
+    TeachingAssignment,
+    Term,
+    YearArchiveFile,
+)
+from zhurnal.core.passwords import hash_password
+from zhurnal.core.permissions import Actor
+from zhurnal.core.services.accounts import AuthService
+from zhurnal.core.services.calendar import default_terms
+from zhurnal.core.services.promotion import OrderRef
+from zhurnal.core.services.years import TermInput
+from zhurnal.core.store import Store
+
+TODAY = date(2026, 11, 28)
+NEXT = ("2027/2028", date(2027, 9, 1), date(2028, 8, 31))
+ORDERS = {"promotion": OrderRef("101-у", date(2027, 5, 30)), "graduation": OrderRef("102-у", date(2027, 6, 25)),
+          "departure": OrderRef("103-у", date(2027, 6, 30))}
+TABLES = (AcademicYear, Term, SchoolClass, CurriculumItem, TeachingAssignment, Order, Enrolment, YearArchiveFile)
+
+_built: dict[str, Any] = {}  # engine -> template (file path or database name), once per process
+
+
+def next_terms() -> list[TermInput]:
+    return [TermInput("quarter", n, name, start, end)
+            for n, (name, start, end) in enumerate(default_terms(2027, "quarter"), 1)]
+
+
+def _build(store: Store) -> None:
+    store.upgrade()
+    build_demo(store, seed=1, today=TODAY, admin_login=ADMIN_LOGIN, admin_password_hash=hash_password(ADMIN_PASSWORD))
+    give_year_marks(store)
+
+
+def give_year_marks(store: Store) -> int:
+    """A confirmed year mark for every active student in every subject taught to their class (the end of a year
+    whose journal is complete), inserted in bulk; returns how many."""
+    from zhurnal.core.models import Subject, TermMark, utcnow
+
+    with store.session() as session:
+        taught = session.execute(
+            select(SchoolClass.id, SchoolClass.school_id, SchoolClass.year_id, SchoolClass.name, Subject.id,
+                   Subject.name).distinct()
+            .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
+            .join(Subject, Subject.id == TeachingAssignment.subject_id)
+            .where(TeachingAssignment.deleted_at.is_(None))).all()
+        students: dict[int, list[int]] = {}
+        for class_id, person_id in session.execute(select(Enrolment.class_id, Enrolment.person_id).where(
+                Enrolment.end_date.is_(None))):
+            students.setdefault(class_id, []).append(person_id)
+        rows = [{"school_id": school_id, "year_id": year_id, "term_kind": "year", "term_number": 0,
+                 "student_id": student, "subject_id": subject_id, "class_id": class_id, "subject_name": subject,
+                 "class_name": class_name, "value": "5" if student % 3 else "4", "confirmed_at": utcnow(),
+                 "version": 1}
+                for class_id, school_id, year_id, class_name, subject_id, subject in taught
+                for student in students.get(class_id, [])]
+        if rows:
+            session.execute(TermMark.__table__.insert(), rows)
+        session.commit()
+    return len(rows)
+
+
+def demo_store(engine_name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               tmp_path: Path) -> Iterator[Store]:
+    """For a test module's `demo` fixture: a fresh copy of the demo school (about 1,100 students in 22
+    classes, year 2026/2027)."""
+    if engine_name == "sqlite":
+        if "sqlite" not in _built:
+            path = tmp_path_factory.mktemp("yeardemo") / "demo.sqlite3"
+            store = Store(f"sqlite:///{path}")
+            _build(store)
+            with store.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            store.dispose()
+            _built["sqlite"] = path
+        copy = tmp_path / "demo.sqlite3"
+        shutil.copyfile(_built["sqlite"], copy)
+        store = Store(f"sqlite:///{copy}")
+        yield store
+        store.dispose()
+        return
+    server = request.getfixturevalue("pg_server")
+    if "postgresql" not in _built:
+        name = server.create()
+        store = Store(server.url_for(name))
+        _build(store)
+        store.dispose()
+        _built["postgresql"] = name
+    name = server.create(template=_built["postgresql"])
+    store = Store(server.url_for(name))
+    yield store
+    store.dispose()
+    server.drop(name)
+
+
+def admin_actor(store: Store) -> Actor:
+    return AuthService(store).login(ADMIN_LOGIN, ADMIN_PASSWORD).actor
+
+
+def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row (every column, version included) of the tables a rollover touches, by id."""
+    result = {}
+    with store.session(write=False) as session:
+        for model in TABLES:
+            columns = [c for c in model.__table__.columns]  # type: ignore[attr-defined]
+            rows = session.execute(select(*columns).order_by(model.__table__.c.id)).all()  # type: ignore[attr-defined]
+            result[model.__tablename__] = [tuple(r) for r in rows]
+    return result
+
+
+def current_year(store: Store, actor: Actor) -> Any:
+    from zhurnal.core.services.years import YearService
+
+    return YearService(store).list(actor)[0]

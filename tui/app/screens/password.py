@@ -1,0 +1,148 @@
+"""Change one's own password: the current one, the new one twice; the core's policy messages under the fields.
+
+Also the way in with a temporary password (an administrator's reset): the login screen hands the signed-in
+result here instead of opening the dashboard, and the user is signed in only once the password is changed.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Header, Input, Static
+
+from zhurnal.core.errors import AuthenticationFailed, ValidationFailed, ZhurnalError
+from zhurnal.core.permissions import Actor
+from zhurnal.core.services.accounts import SignedIn
+from zhurnal.core.validation import Problem
+from zhurnal.tui.app import admin_calls
+from zhurnal.tui.app.admin_messages import PasswordChanged
+from zhurnal.tui.app.keys import bind
+from zhurnal.tui.app.messages import FormRefused
+from zhurnal.tui.app.screens.base import AppScreen
+from zhurnal.tui.app.widgets.footer import KeyFooter
+from zhurnal.tui.app.widgets.form import Field, show_problems
+from zhurnal.tui.i18n import t
+
+
+class PasswordScreen(AppScreen):
+    """`pending`: the sign-in of an account whose password is temporary (no one is signed in yet)."""
+
+    CSS_PATH = "../admin.tcss"
+    TITLE_KEY = "password.title"
+    HELP_KEY = "help.password"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        bind("form.save", "ctrl+s", "save"),
+        bind("screen.back", "escape", "back"),
+    ]
+
+    def __init__(self, pending: SignedIn | None = None) -> None:
+        super().__init__(id="password-screen")
+        self.pending = pending
+        self.saving = False
+
+    @property
+    def actor(self) -> Actor:
+        return self.pending.actor if self.pending is not None else self.ctx.signed_in()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="password-form"):
+            heading = (t("password.must_change", login=self.actor.login) if self.pending is not None
+                       else t("password.heading", login=self.actor.login))
+            yield Static(heading, id="password-heading")
+            yield Field(t("password.old"), Input(id="password-old", password=True, compact=True), "old")
+            yield Field(t("password.new"), Input(id="password-new", password=True, compact=True), "password")
+            yield Field(t("password.repeat"), Input(id="password-repeat", password=True, compact=True), "repeat")
+            yield Static(t("password.rules"), id="password-rules")
+            yield Static("", id="password-message")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#password-old", Input).focus()
+
+    def value(self, name: str) -> str:
+        return self.query_one(f"#password-{name}", Input).value
+
+    @on(Input.Submitted)
+    def next_field(self, event: Input.Submitted) -> None:
+        if event.input.id == "password-repeat":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def say(self, problems: list[Problem], text: str = "") -> None:
+        unclaimed = show_problems(self, problems)
+        lines = ([text] if text else []) + [p.message for p in unclaimed]
+        message = self.query_one("#password-message", Static)
+        message.update("\n".join(lines))
+        message.set_class(bool(lines), "-error")
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        old, new, repeat = self.value("old"), self.value("new"), self.value("repeat")
+        problems = []
+        if not old:
+            problems.append(Problem("old", "required", t("password.old.required")))
+        if not new:
+            problems.append(Problem("password", "required", t("password.new.required")))
+        elif new != repeat:
+            problems.append(Problem("repeat", "mismatch", t("password.mismatch")))
+        if problems:
+            self.say(problems)
+            return
+        self.say([])
+        self.saving = True
+        self.query_one("#password-form").loading = True
+        self.save(old, new)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="password-save")
+    def save(self, old: str, new: str) -> None:
+        try:
+            admin_calls.change_own_password(self.ctx, self.actor, old, new)
+        except AuthenticationFailed as exc:  # the current password is wrong (counts towards the lock-out)
+            self.post_message(FormRefused([Problem("old", "wrong", str(exc))]))
+        except ValidationFailed as exc:
+            self.post_message(FormRefused(exc.problems))
+        except ZhurnalError as exc:
+            self.post_message(FormRefused([], str(exc)))
+        else:
+            self.post_message(PasswordChanged())
+
+    def finish_loading(self) -> None:
+        self.saving = False
+        self.query_one("#password-form").loading = False
+
+    def clear(self) -> None:
+        for name in ("old", "new", "repeat"):
+            self.query_one(f"#password-{name}", Input).value = ""
+
+    @on(FormRefused)
+    def refused(self, message: FormRefused) -> None:
+        self.finish_loading()
+        self.say(message.problems, message.text)
+        wrong_old = any(p.field == "old" for p in message.problems)
+        self.query_one("#password-old" if wrong_old else "#password-new", Input).focus()
+
+    @on(PasswordChanged)
+    def changed(self) -> None:
+        self.finish_loading()
+        self.clear()
+        self.app.notify(t("password.changed"), timeout=6)
+        if self.pending is not None:
+            self.zapp.signed_in(SignedIn(self.pending.actor, must_change_password=False))
+        else:
+            self.app.pop_screen()
+
+    def action_back(self) -> None:
+        if self.pending is not None:
+            from zhurnal.tui.app.screens.login import LoginScreen
+
+            self.app.switch_screen(LoginScreen())
+        else:
+            self.app.pop_screen()
