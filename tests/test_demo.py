@@ -28,6 +28,7 @@ from zhurnal.core.demo.generator import (
     build_demo,
 )
 from zhurnal.core.models import (
+    ActivityDaily,
     ActivityEvent,
     Attendance,
     AuditRecord,
@@ -517,6 +518,8 @@ def test_activity_has_late_teachers_quiet_parents_and_evening_students(demo: Dem
     assert len(quiet) >= 1 and len(quiet) < len(parents_of)
     views = [e for e in events if e.kind == "diary_view"]
     assert views and all(e.class_id is not None for e in views)
+    # The daily roll-up the activity report reads counts every event.
+    assert rows(store, select(func.sum(ActivityDaily.events)))[0][0] == len(events)
 
 
 def test_stats_counts_the_journal(demo: Demo) -> None:

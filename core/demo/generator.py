@@ -35,6 +35,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from zhurnal.core import audit
+from zhurnal.core.activity import rebuild_rollup
 from zhurnal.core.audit import AuditEvent
 from zhurnal.core.demo import names
 from zhurnal.core.demo.journal import Assignment, QuarterInput, QuarterRows, make_quarter
@@ -552,6 +553,8 @@ class _School:
                                      (ActivityEvent, "activity_events", quarter.activity)):
                 insert_rows(session, model, rows)
                 journal[key] = len(rows)
+            # The activity report reads the daily roll-up: a bulk load rebuilds it from the events it wrote.
+            rebuild_rollup(session, school_id)
 
         counts = {"students": len(students), "parents": len(parents), "staff": len(staff),
                   "classes": len(classes), "subjects": len(subjects), "curriculum_items": len(curriculum),
