@@ -176,7 +176,7 @@ def test_moving_and_removing_lessons_report_what_they_touch(store, admin, world)
     assert (moved.number, moved.topic, touched.marks, touched.attendance) == (4, "Новая тема", 2, 1)
     assignments = AssignmentService(store)
     impact = assignments.impact(admin, world.assignment_id)
-    assert (impact.lessons_touched, impact.marks_touched) == (2, 2)
+    assert (impact.lessons_touched, impact.marks_touched, impact.attendance_touched) == (2, 2, 1)
     assert journal.lesson_impact(world.teacher, lesson.id).marks == 2
     removed = journal.remove_lesson(world.teacher, lesson.id, moved.version)
     assert (removed.marks, removed.attendance) == (2, 1)

@@ -45,6 +45,7 @@ class RemovalReport:
     assignment_id: int
     lessons_touched: int
     marks_touched: int
+    attendance_touched: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,20 @@ class TeacherChange:
     assignment: AssignmentView
     lessons_touched: int
     marks_touched: int
+    attendance_touched: int = 0
 
 
-def dependents(session: Session, assignment_id: int) -> tuple[int, int]:
-    """(lessons, marks) recorded under the assignment (live ones: what the journal shows)."""
-    from zhurnal.core.models import Lesson, Mark
+def dependents(session: Session, assignment_id: int) -> tuple[int, int, int]:
+    """(lessons, marks, attendance records) recorded under the assignment (live ones: what the journal shows)."""
+    from zhurnal.core.models import Attendance, Lesson, Mark
 
-    lessons = session.scalar(select(func.count()).select_from(Lesson).where(
-        Lesson.assignment_id == assignment_id, Lesson.deleted_at.is_(None))) or 0
+    live = (Lesson.assignment_id == assignment_id, Lesson.deleted_at.is_(None))
+    lessons = session.scalar(select(func.count()).select_from(Lesson).where(*live)) or 0
     marks = session.scalar(select(func.count()).select_from(Mark).join(Lesson, Lesson.id == Mark.lesson_id).where(
-        Lesson.assignment_id == assignment_id, Lesson.deleted_at.is_(None), Mark.deleted_at.is_(None))) or 0
-    return int(lessons), int(marks)
+        *live, Mark.deleted_at.is_(None))) or 0
+    attendance = session.scalar(select(func.count()).select_from(Attendance).join(
+        Lesson, Lesson.id == Attendance.lesson_id).where(*live)) or 0
+    return int(lessons), int(marks), int(attendance)
 
 
 def get_assignment(uow: UnitOfWork, assignment_id: int) -> TeachingAssignment:
@@ -163,8 +167,7 @@ class AssignmentService(Service):
     def impact(self, uow: UnitOfWork, assignment_id: int) -> RemovalReport:
         """What removing the assignment would touch, for the confirmation before `remove`."""
         row = get_assignment(uow, assignment_id)
-        lessons, marks = dependents(uow.session, row.id)
-        return RemovalReport(row.id, lessons, marks)
+        return RemovalReport(row.id, *dependents(uow.session, row.id))
 
     @service("school.write")
     def remove(self, uow: UnitOfWork, assignment_id: int, expected_version: int) -> RemovalReport:
@@ -172,12 +175,12 @@ class AssignmentService(Service):
         row = get_assignment(uow, assignment_id)
         check_version(row, expected_version, "Назначение")
         require_open(get_year(uow, row.year_id), field="assignment_id")
-        lessons, marks = dependents(uow.session, row.id)
+        lessons, marks, attendance = dependents(uow.session, row.id)
         row.deleted_at = utcnow()
         flush(uow, "Назначение")
         uow.audit("assignment.remove", object_type="teaching_assignment", object_id=row.id,
-                  fields=["deleted_at"], detail=f"lessons={lessons} marks={marks}")
-        return RemovalReport(row.id, lessons, marks)
+                  fields=["deleted_at"], detail=f"lessons={lessons} marks={marks} attendance={attendance}")
+        return RemovalReport(row.id, lessons, marks, attendance)
 
     @service("school.write")
     def change_teacher(self, uow: UnitOfWork, assignment_id: int, expected_version: int, teacher_id: int,
@@ -197,7 +200,7 @@ class AssignmentService(Service):
         subject = get_subject(uow, row.subject_id)
         _refuse_twin(uow, row.class_id, row.subject_id, teacher.id, row.subgroup,
                      _describe(school_class, subject, teacher, row.subgroup))
-        lessons, marks = dependents(uow.session, row.id)
+        lessons, marks, attendance = dependents(uow.session, row.id)
         row.deleted_at = utcnow()
         new = TeachingAssignment(school_id=uow.school_id, year_id=row.year_id, class_id=row.class_id,
                                  subject_id=row.subject_id, teacher_id=teacher.id, subgroup=row.subgroup,
@@ -205,7 +208,8 @@ class AssignmentService(Service):
         uow.session.add(new)
         flush(uow, "Назначение")
         uow.audit("assignment.remove", object_type="teaching_assignment", object_id=row.id,
-                  fields=["deleted_at"], detail=f"teacher change; lessons={lessons} marks={marks}")
+                  fields=["deleted_at"],
+                  detail=f"teacher change; lessons={lessons} marks={marks} attendance={attendance}")
         uow.audit("assignment.create", object_type="teaching_assignment", object_id=new.id,
                   fields=["teacher_id"], detail=f"replaces assignment {row.id}")
-        return TeacherChange(row.id, _view(uow, new), lessons, marks)
+        return TeacherChange(row.id, _view(uow, new), lessons, marks, attendance)

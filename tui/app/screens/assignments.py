@@ -40,7 +40,8 @@ def describe(a: AssignmentView) -> str:
 
 
 def impact_text(report: RemovalReport) -> str:
-    return t("assignments.impact", lessons=report.lessons_touched, marks=report.marks_touched)
+    return t("assignments.impact", lessons=report.lessons_touched, marks=report.marks_touched,
+             attendance=report.attendance_touched)
 
 
 def matches(teacher_name: str, needle: str) -> bool:
