@@ -3,6 +3,8 @@ with one student's outcome changed, undo the closing; the results are checked th
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
@@ -10,8 +12,13 @@ from textual.widgets import DataTable, Input
 
 from tests import year_support
 from tests.conftest import ADMIN_PASSWORD
-from tests.test_tui import drive, make_app, screen_text, settle
+from tests.test_tui import drive, fits, make_app, screen_text, settle
+from zhurnal.core.locations import exports_dir
 from zhurnal.core.models import Enrolment, SchoolClass
+from zhurnal.core.services.enrolments import EnrolmentService
+from zhurnal.core.services.orders import OrderService
+from zhurnal.core.services.promotion import PromotionService
+from zhurnal.core.services.rollover import RolloverService
 from zhurnal.core.services.years import YearService
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
 from zhurnal.tui.app.screens.secret_prompt import SecretPrompt
@@ -113,6 +120,9 @@ def test_open_close_with_an_edited_outcome_and_undo_through_the_screen(demo, act
         assert student.outcome == "retain" and student.target_class == student.class_name
         assert not screen.preview_data.problems, screen.preview_data.problems
         changed.update(person_id=person_id, target=student.target_class)
+        await pilot.press("p")  # the protocol into the exports folder
+        await settle(pilot)
+        assert list(exports_dir().glob("protocol-2026-2027-*.xlsx"))
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -152,6 +162,54 @@ def test_open_close_with_an_edited_outcome_and_undo_through_the_screen(demo, act
     new_year = years(demo, actor)["2027/2028"]
     assert {"6А", "1А", "10А"} <= class_names(demo, new_year.id)
     assert "11А" in class_names(demo, years(demo, actor)["2026/2027"].id)
+
+
+def test_a_refused_undo_points_to_the_backups_and_the_movement_book_exports(demo, actor):
+    name, start, end = year_support.NEXT
+    rollover = RolloverService(demo)
+    opened = rollover.apply_open(actor, rollover.propose_open(actor, name, start, end, year_support.next_terms()))
+    old = years(demo, actor)["2026/2027"]
+    report = PromotionService(demo).apply_close(actor, PromotionService(demo).plan_close(
+        actor, old.id, orders=year_support.ORDERS))
+    moved = next(i for i in report.items if i.from_class == "5А" and i.started_enrolment_id)
+    order = OrderService(demo).create(actor, "7-у", date(2027, 9, 10), "transfer", "О переводе")
+    with demo.session(write=False) as session:
+        six_b = session.scalar(select(SchoolClass.id).where(SchoolClass.year_id == opened.year.id,
+                                                            SchoolClass.name == "6Б"))
+    EnrolmentService(demo).transfer(actor, moved.person_id, six_b, date(2027, 9, 10), order.id)
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        app.action_open("year")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, YearScreen)
+        fits(app, "#year-table", min_height=10)
+        fits(app, "KeyFooter")
+        assert "Закрыть год" in screen_text(app).splitlines()[-1]
+        await pilot.press("u")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        said = " ".join(n.message for n in app._notifications)
+        assert "Резервные копии" in said
+        assert years(demo, actor)["2026/2027"].status == "closed"  # nothing undone
+
+        await pilot.press("b")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, YearForm)
+        assert form.values() == {"from": "01.09.2026", "to": "31.08.2027"}
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.view == "book"
+        book = screen.book_data
+        table = screen.query_one("#year-table", DataTable)
+        assert table.row_count == sum(len(rows) for _title, rows in book.sections()) > 0
+        await pilot.press("x")
+        await settle(pilot)
+        assert list(exports_dir().glob("movement-book-2026-09-01-2027-08-31-*.xlsx"))
+
+    drive(app, scenario)
 
 
 def test_toggled_flips_one_item_only():

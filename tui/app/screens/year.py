@@ -127,6 +127,11 @@ class YearScreen(AppScreen):
 
     TITLE_KEY = "year.title"
     HELP_KEY = "help.year"
+    DEFAULT_CSS = """
+    YearScreen #year-heading { height: auto; max-height: 3; padding: 0 1; }
+    YearScreen #year-table { height: 1fr; }
+    YearScreen #year-status { height: auto; max-height: 3; padding: 0 1; }
+    """
     EXTRA_OWNERS: ClassVar[tuple[type, ...]] = (YearForm, SecretPrompt)
     DYNAMIC_KEYS: ClassVar[tuple[str, ...]] = (
         *(f"year.outcome.{o}" for o in (*OUTCOME_ORDER, "none")),
@@ -147,7 +152,7 @@ class YearScreen(AppScreen):
         bind("year.close", "c", "close_year"),
         bind("year.undo", "u", "undo"),
         bind("year.book", "b", "book"),
-        bind("year.toggle", "space", "toggle"),
+        bind("year.toggle", "space", "include"),
         bind("year.outcome", "r", "outcome"),
         bind("year.orders", "d", "orders"),
         bind("year.preview", "v", "preview"),
@@ -222,7 +227,7 @@ class YearScreen(AppScreen):
         view = self.view
         if action in ("open_year", "close_year", "undo", "book"):
             return view == "home"
-        if action == "toggle":
+        if action == "include":
             return view == "open"
         if action == "outcome":
             return view == "students"
@@ -397,7 +402,7 @@ class YearScreen(AppScreen):
         included = sum(1 for r in proposal_rows(p) if r.include)
         self.status(t("year.open.status", included=included, total=table.row_count))
 
-    def action_toggle(self) -> None:
+    def action_include(self) -> None:
         key = self.highlighted_key()
         if self.proposal is None or key is None:
             return
@@ -579,6 +584,15 @@ class YearScreen(AppScreen):
             return
         lines = self.problem_lines() or [("", t("year.close.ready"))]
         self.post_message(YearLoaded("problems", lines))
+
+    @on(DataTable.RowHighlighted, "#year-table")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # A problem or a report line may be longer than the screen is wide: the whole of it goes below.
+        if self.view in ("problems", "report") and event.row_key.value is not None:
+            index = int(str(event.row_key.value))
+            if 0 <= index < len(self.report_lines):
+                what, detail = self.report_lines[index]
+                self.status(f"{what}: {detail}" if what else detail)
 
     def render_problems(self, table: DataTable[Any], heading: Static) -> None:
         self.render_report(table, heading)
