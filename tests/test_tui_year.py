@@ -120,6 +120,31 @@ def test_open_close_with_an_edited_outcome_and_undo_through_the_screen(demo, act
         assert student.outcome == "retain" and student.target_class == student.class_name
         assert not screen.preview_data.problems, screen.preview_data.problems
         changed.update(person_id=person_id, target=student.target_class)
+        # The next student: conditional asks the debt, transfer out asks where to.
+        for key in ("down", "r", "r"):
+            await pilot.press(key)
+            await settle(pilot)
+        debt = app.screen
+        assert isinstance(debt, YearForm)
+        debt.query_one("#year-field-debt", Input).value = "математика"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        leaving_id = int(str(screen.highlighted_key()))
+        assert leaving_id != person_id
+        leaving = next(s for s in screen.plan.students if s.person_id == leaving_id)
+        assert (leaving.outcome, leaving.debt) == ("conditional", "математика")
+        for _ in range(4):
+            await pilot.press("r")
+            await settle(pilot)
+        where = app.screen
+        assert isinstance(where, YearForm)
+        where.query_one("#year-field-destination", Input).value = "МБОУ СОШ № 7"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        leaving = next(s for s in screen.plan.students if s.person_id == leaving_id)
+        assert (leaving.outcome, leaving.destination, leaving.target_class, leaving.debt) == (
+            "transfer_out", "МБОУ СОШ № 7", None, None)
+        assert next(s for s in screen.plan.students if s.person_id == person_id).outcome == "retain"
         await pilot.press("p")  # the protocol into the exports folder
         await settle(pilot)
         assert list(exports_dir().glob("protocol-2026-2027-*.xlsx"))
@@ -139,6 +164,10 @@ def test_open_close_with_an_edited_outcome_and_undo_through_the_screen(demo, act
                                   .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
                                   .where(Enrolment.person_id == person_id, Enrolment.end_date.is_(None))).one()
         assert tuple(row) == ("retention", changed["target"], found["2027/2028"].id)
+        with demo.session(write=False) as session:
+            gone = session.execute(select(Enrolment.end_reason, Enrolment.went_to)
+                                   .where(Enrolment.person_id == leaving_id)).all()
+        assert [tuple(r) for r in gone] == [("transfer_out", "МБОУ СОШ № 7")]
 
         # Closing again is harmless.
         await pilot.press("escape")

@@ -242,8 +242,12 @@ class YearScreen(AppScreen):
         return True
 
     def show(self, view: str) -> None:
+        # The same view drawn again (a preview after an edit) keeps the highlighted row.
+        row = self.table().cursor_row if view == self.view else 0
         self.view = view
         self.render_view()
+        if 0 < row < self.table().row_count:
+            self.table().move_cursor(row=row)
         self.refresh_bindings()
 
     def action_back(self) -> None:
@@ -486,6 +490,8 @@ class YearScreen(AppScreen):
         for s in students:
             outcome = s.outcome if s.outcome in OUTCOME_ORDER else "none"
             where = s.target_class or s.destination or ""
+            if s.debt:
+                where += f" ({s.debt})"
             table.add_row(s.full_name, Text(t(f"year.outcome.{outcome}"), style="" if s.outcome else "bold red"),
                           where, key=str(s.person_id))
         self.status(t("year.students.status", name=self.class_name or "", n=len(students)))
@@ -509,6 +515,13 @@ class YearScreen(AppScreen):
                                           [("destination", t("year.field.destination"), student.destination or "")]),
                                  done)
             return
+        if outcome == "conditional":  # the academic debt (the subjects), optional
+            def debt_done(values: dict[str, str] | None) -> None:
+                self.set_outcome(person_id, outcome, row, debt=(values or {}).get("debt") or None)
+
+            self.app.push_screen(YearForm(t("year.debt.title"), student.full_name,
+                                          [("debt", t("year.field.debt"), student.debt or "")]), debt_done)
+            return
         self.set_outcome(person_id, outcome, row)
 
     def set_outcome(self, person_id: int, outcome: str, row: int, **changes: Any) -> None:
@@ -519,6 +532,8 @@ class YearScreen(AppScreen):
             changes["target_class"] = self.default_target(student, outcome)
         if outcome != "transfer_out":
             changes["destination"] = None
+        if outcome != "conditional":
+            changes["debt"] = None
         self.plan = self.plan.with_outcome(person_id, outcome, **changes)
         self.render_view()
         self.table().move_cursor(row=row)
