@@ -45,7 +45,8 @@ from zhurnal.core.store import Store  # noqa: E402
 TODAY = date(2026, 11, 28)
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 
-ONE_SCHOOL_TARGET_S = 5.0
+# The school itself 5 s, plus 3 s for its first quarter's journal (issue 7: "under +3 s"; docs/demo.md).
+ONE_SCHOOL_TARGET_S = 5.0 + 3.0
 DISTRICT_SCHOOLS = 5 if QUICK else 50
 DISTRICT_TARGET_S = 60.0 * DISTRICT_SCHOOLS / 50
 MEMORY_TARGET_MB = 500.0

@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Integer, case, cast, delete, func, insert, literal, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from zhurnal.core.models import MAX_LAG, ActivityDaily, ActivityEvent, utcnow
@@ -55,9 +68,11 @@ def rebuild_rollup(session: Session, school_id: int | None = None) -> int:
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        days = ActivityEvent.day - ActivityEvent.lesson_day
+        days: ColumnElement[int] = type_coerce(ActivityEvent.day - ActivityEvent.lesson_day, Integer)
     else:
-        days = cast(func.julianday(ActivityEvent.day) - func.julianday(ActivityEvent.lesson_day), Integer)
+        julian = func.julianday(ActivityEvent.day, type_=Float) - func.julianday(ActivityEvent.lesson_day,
+                                                                                 type_=Float)
+        days = cast(julian, Integer)
     lag = case((ActivityEvent.lesson_day.is_(None), literal(0)), (days < -1, literal(-1)),
                (days > MAX_LAG, literal(MAX_LAG)), else_=days)
     where = [] if school_id is None else [ActivityEvent.school_id == school_id]
@@ -72,11 +87,11 @@ def rebuild_rollup(session: Session, school_id: int | None = None) -> int:
                .group_by(*(literal_column(str(n)) for n in range(1, 7))))
     result = session.execute(insert(ActivityDaily).from_select(
         ["school_id", "kind", "day", "user_id", "class_id", "lag", "events"], grouped))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def purge_before(session: Session, school_id: int, before: date) -> int:
     """Delete the school's events dated before `before`; their roll-up rows stay. Returns events removed."""
     result = session.execute(delete(ActivityEvent).where(ActivityEvent.school_id == school_id,
                                                          ActivityEvent.day < before))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -42,7 +42,8 @@ def test_issue_writes_letters_and_never_prints_the_codes(data: Path, tmp_path: P
     result = as_admin(data, "issue", "--class", "5а", "--out", str(out))
     assert result.returncode == 0, result.stderr
     count = int(re.search(r"Выдано кодов обучающимся: (\d+) \(класс 5А\)", result.stdout)[1])
-    assert str(out) in result.stdout and count > 10
+    assert str(out) in result.stdout and count >= 1
+    assert "уже входит со своим паролем" in result.stdout  # the demo's students who signed in (docs/demo.md)
     assert not CODE.search(result.stdout + result.stderr)
     assert len(PdfReader(out).pages) == count and (out.stat().st_mode & 0o777) == 0o600
 

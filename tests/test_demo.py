@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +28,28 @@ from zhurnal.core.demo.generator import (
     build_demo,
 )
 from zhurnal.core.models import (
+    ActivityDaily,
+    ActivityEvent,
+    Attendance,
     AuditRecord,
     CurriculumItem,
     Enrolment,
     Guardianship,
+    Lesson,
+    Mark,
+    MarkHistory,
     Order,
     Person,
     RoleGrant,
     School,
     SchoolClass,
     StaffPosition,
+    Subject,
     TeachingAssignment,
+    Term,
+    TermMark,
     User,
+    WorkType,
 )
 from zhurnal.core.services.enrolments import DEPART_REASONS, ENROL_REASONS, TRANSFER
 from zhurnal.core.store import Store
@@ -123,6 +134,20 @@ def people(store: Store, school_id: int | None = None) -> list[tuple[Any, ...]]:
     if school_id is not None:
         query = query.where(Person.school_id == school_id)
     return [tuple(r) for r in rows(store, query.order_by(Person.id))]
+
+
+def journal(store: Store) -> list[list[tuple[Any, ...]]]:
+    """The first quarter's rows that the seed decides (not the moment of the build)."""
+    queries = (
+        select(Lesson.assignment_id, Lesson.day, Lesson.number, Lesson.topic, Lesson.homework, Lesson.created_at),
+        select(Mark.lesson_id, Mark.student_id, Mark.value, Mark.work_type_id, Mark.entered_at),
+        select(Attendance.lesson_id, Attendance.student_id, Attendance.status),
+        select(TermMark.student_id, TermMark.subject_id, TermMark.value, TermMark.suggested, TermMark.confirmed_at),
+        select(ActivityEvent.user_id, ActivityEvent.at, ActivityEvent.kind, ActivityEvent.lesson_id),
+        select(User.login, User.person_id, User.last_login_at, User.password_hash.is_(None))
+        .where(User.person_id.is_not(None)),
+    )
+    return [sorted(tuple(r) for r in rows(store, query)) for query in queries]
 
 
 def current_parallel(store: Store) -> dict[int, int]:
@@ -288,12 +313,230 @@ def test_accounts(demo: Demo) -> None:
     users = [r.User for r in rows(store, select(User).order_by(User.id))]
     admin = next(u for u in users if u.login == "admin")
     assert (admin.school_id, admin.password_hash, admin.person_id) == (school_id, ADMIN_HASH, None)
-    staff_accounts = [u for u in users if u is not admin]
-    assert 6 <= len(staff_accounts) <= 10
-    assert all(u.password_hash is None and u.person_id is not None and u.school_id == school_id
-               for u in staff_accounts)
-    grants = {(g.user_id, g.role, g.school_id) for g in [r.RoleGrant for r in rows(store, select(RoleGrant))]}
-    assert grants == {(admin.id, "admin", school_id)} | {(u.id, "teacher", school_id) for u in staff_accounts}
+    others = [u for u in users if u is not admin]
+    assert len(others) == demo.summary.accounts and len({u.login for u in users}) == len(users)
+    assert all(u.person_id is not None and u.school_id == school_id and u.is_active for u in others)
+    roles: dict[int, set[str]] = defaultdict(set)
+    for g in [r.RoleGrant for r in rows(store, select(RoleGrant))]:
+        assert g.school_id == school_id
+        roles[g.user_id].add(g.role)
+    assert roles[admin.id] == {"admin"}
+    by_person = {u.person_id: u for u in others}
+    teachers = {r[0] for r in rows(store, select(StaffPosition.person_id).where(StaffPosition.position == "Учитель"))}
+    class_teachers = {r[0] for r in rows(store, select(SchoolClass.class_teacher_id))}
+    students = {r[0] for r in rows(store, select(Enrolment.person_id))}
+    parents = {r[0] for r in rows(store, select(Guardianship.parent_id))}
+    for person in teachers:
+        expected = {"teacher", "class_teacher"} if person in class_teachers else {"teacher"}
+        assert roles[by_person[person].id] == expected
+    assert all(roles[by_person[p].id] == {"student"} for p in students)
+    assert all(roles[by_person[p].id] == {"parent"} for p in parents)
+    assert sum(1 for u in others if roles[u.id] == {"deputy"}) == 4  # the director and the three deputies
+    # Accounts that signed in have a (secret) password and their last login; the others were never activated.
+    last_login = dict(rows(store, select(ActivityEvent.user_id, func.max(ActivityEvent.at))
+                           .where(ActivityEvent.kind == "login").group_by(ActivityEvent.user_id)))
+    for u in others:
+        assert u.last_login_at == last_login.get(u.id)
+        assert (u.password_hash is not None) == (u.id in last_login) != u.must_change_password
+    assert all(by_person[p].id in last_login for p in teachers)
+    never_students = [p for p in students if by_person[p].id not in last_login]
+    never_parents = [p for p in parents if by_person[p].id not in last_login]
+    assert 0.1 * len(students) < len(never_students) < 0.5 * len(students)
+    assert 0.15 * len(parents) < len(never_parents) < 0.5 * len(parents)
+
+
+# ---- the first quarter ---------------------------------------------------------------------------------
+
+Q1 = (date(2026, 9, 1), date(2026, 10, 26))
+
+
+def local_hour(at: Any) -> int:
+    return (at + timedelta(hours=3)).hour  # the demo school's clock is Moscow time
+
+
+def test_lessons_follow_a_weekly_timetable_from_the_curriculum(demo: Demo) -> None:
+    store = demo.store
+    assignments = {r.id: r for r in rows(store, select(TeachingAssignment.id, TeachingAssignment.class_id,
+                                                       TeachingAssignment.subject_id, TeachingAssignment.subgroup,
+                                                       SchoolClass.parallel, Subject.name)
+                                          .join(SchoolClass).join(Subject))}
+    lessons = rows(store, select(Lesson.assignment_id, Lesson.class_id, Lesson.day, Lesson.number, Lesson.topic,
+                                 Lesson.homework, Lesson.subgroup, Lesson.attendance_taken))
+    assert len(lessons) == demo.summary.lessons > 5000
+    hours = {(s.name, g): h for s in names.SUBJECTS for g, h in s.hours.items()}
+    weeks = len({lesson.day.isocalendar()[1] for lesson in lessons})
+    per_assignment = Counter(lesson.assignment_id for lesson in lessons)
+    assert set(per_assignment) == set(assignments)  # every teaching assignment keeps its journal
+    for aid, count in per_assignment.items():
+        a = assignments[aid]
+        assert hours[(a.name, a.parallel)] * (weeks - 2) <= count <= hours[(a.name, a.parallel)] * weeks
+    slots: dict[tuple[int, date, int], set[str | None]] = defaultdict(set)
+    for lesson in lessons:
+        a = assignments[lesson.assignment_id]
+        assert Q1[0] <= lesson.day <= Q1[1] and lesson.day.weekday() < 5
+        assert (lesson.class_id, lesson.subgroup) == (a.class_id, a.subgroup) and lesson.attendance_taken
+        assert lesson.topic and 1 <= lesson.number <= 8
+        assert (lesson.homework is None) if a.parallel == 1 else True
+        key = (lesson.class_id, lesson.day, lesson.number)
+        assert lesson.subgroup not in slots[key]  # a class has one lesson at a time (a split subject: two groups)
+        slots[key].add(lesson.subgroup)
+    assert 0.5 < sum(1 for lesson in lessons if lesson.homework) / len(lessons) < 0.9
+    assert sum(1 for lesson in lessons if lesson.topic.startswith("Контрольная")) > 100
+
+
+def test_marks_follow_ability_work_types_and_hours(demo: Demo) -> None:
+    store = demo.store
+    work_types = dict(rows(store, select(WorkType.id, WorkType.name)))
+    assert set(work_types.values()) == {"Работа на уроке", "Домашняя работа", "Самостоятельная работа",
+                                        "Проверочная работа", "Контрольная работа"}
+    marks = rows(store, select(Mark.student_id, Mark.value, Mark.work_type_id, Mark.entered_at, Lesson.day,
+                               Lesson.class_id, Lesson.id.label("lesson_id"), SchoolClass.parallel, Subject.name)
+                 .join(Lesson, Lesson.id == Mark.lesson_id).join(SchoolClass, SchoolClass.id == Lesson.class_id)
+                 .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+                 .join(Subject, Subject.id == TeachingAssignment.subject_id))
+    assert len(marks) == demo.summary.marks > 30_000
+    values = Counter(m.value for m in marks)
+    assert set(values) <= {"2", "3", "4", "5"}
+    assert values["4"] > values["3"] > values["2"] and values["2"] < 0.1 * len(marks) < values["5"]
+    assert set(Counter(work_types[m.work_type_id] for m in marks)) == set(work_types.values())
+    assert len({(m.lesson_id, m.student_id, m.work_type_id) for m in marks}) == len(marks)  # as set_mark keeps it
+    assert not [m for m in marks if m.parallel == 1 or m.name == "Основы религиозных культур и светской этики"]
+    # Marks only for students of the class on the lesson day, and not while they were away.
+    stints = defaultdict(list)
+    for person_id, class_id, start, end in rows(store, select(Enrolment.person_id, Enrolment.class_id,
+                                                              Enrolment.start_date, Enrolment.end_date)):
+        stints[person_id].append((class_id, start, end))
+    away = {(r.lesson_id, r.student_id) for r in rows(store, select(Attendance.lesson_id, Attendance.student_id)
+                                                      .where(Attendance.status != "late"))}
+    for m in marks:
+        assert any(c == m.class_id and s <= m.day and (e is None or e >= m.day) for c, s, e in stints[m.student_id])
+        assert (m.lesson_id, m.student_id) not in away
+        assert (m.entered_at + timedelta(hours=3)).date() >= m.day
+    # More marks in a subject with more hours: Russian (4-5 h) against music (1 h) in grades 2-4.
+    per_student = Counter((m.student_id, m.name) for m in marks if 2 <= m.parallel <= 4)
+    russian = [n for (_, name), n in per_student.items() if name == "Русский язык"]
+    music = [n for (_, name), n in per_student.items() if name == "Музыка"]
+    assert sum(russian) / len(russian) > 2 * sum(music) / len(music)
+    # A student's marks follow their ability: the best and the weakest students stay apart across subjects.
+    by_student: dict[int, list[int]] = defaultdict(list)
+    for m in marks:
+        by_student[m.student_id].append(int(m.value))
+    means = sorted(sum(v) / len(v) for v in by_student.values() if len(v) >= 20)
+    assert means[len(means) // 10] < 3.6 < 4.3 < means[-len(means) // 10]
+    # Corrected marks carry their history: the slip and its correction.
+    history = rows(store, select(MarkHistory.mark_id, MarkHistory.old_value, MarkHistory.new_value))
+    corrected = Counter(h.mark_id for h in history)
+    assert history and set(corrected.values()) == {2}
+    assert sum(1 for h in history if h.old_value is None) == len(corrected)
+
+
+def test_attendance_mostly_present_with_illness_in_streaks(demo: Demo) -> None:
+    store = demo.store
+    records = rows(store, select(Attendance.student_id, Attendance.status, Lesson.day, Lesson.number)
+                   .join(Lesson, Lesson.id == Attendance.lesson_id))
+    assert len(records) == demo.summary.attendance
+    statuses = Counter(r.status for r in records)
+    assert set(statuses) == {"sick", "absent", "late", "excused"}
+    assert statuses["sick"] > statuses["late"] > 0 and statuses["sick"] > statuses["absent"] > 0
+    assert all(r.number == 1 for r in records if r.status == "late")
+    seats = rows(store, select(func.count()).select_from(Lesson))[0][0] * 40  # lessons × about 40 students
+    assert len(records) < 0.1 * seats
+    sick_days: dict[int, set[date]] = defaultdict(set)
+    for r in records:
+        if r.status == "sick":
+            sick_days[r.student_id].add(r.day)
+    longest = []
+    for days in sick_days.values():
+        run = best = 1
+        ordered = sorted(days)
+        for a, b in pairwise(ordered):
+            run = run + 1 if (b - a).days == 1 or ((b - a).days == 3 and a.weekday() == 4) else 1
+            best = max(best, run)
+        longest.append(best)
+    assert sum(1 for n in longest if n >= 3) > 0.5 * len(longest)
+
+
+def test_term_marks_confirm_the_suggestion(demo: Demo) -> None:
+    from zhurnal.core.permissions import Actor
+    from zhurnal.core.services.term_marks import TermMarkService, nearest_mark
+
+    store, school_id = demo.store, demo.summary.school_ids[0]
+    marks = rows(store, select(TermMark))
+    assert len(marks) == demo.summary.term_marks > 5000
+    term = [r.TermMark for r in marks]
+    assert {(t.term_kind, t.term_number) for t in term} == {("quarter", 1)}
+    overridden = [t for t in term if t.value != "н/а" and t.value != nearest_mark(t.suggested, "2345")]
+    assert 0 < len(overridden) < 0.08 * len(term)
+    assert 0 < sum(1 for t in term if t.value == "н/а") < 0.05 * len(term)
+    # Most assignments with marks are confirmed; some late teachers left theirs.
+    with_marks = {r[0] for r in rows(store, select(Lesson.assignment_id).join(Mark, Mark.lesson_id == Lesson.id)
+                                     .distinct())}
+    confirmed = {(t.class_id, t.subject_id) for t in term}
+    pairs = {r.id: (r.class_id, r.subject_id) for r in rows(store, select(
+        TeachingAssignment.id, TeachingAssignment.class_id, TeachingAssignment.subject_id))}
+    done = [aid for aid in with_marks if pairs[aid] in confirmed]
+    assert 0.7 * len(with_marks) < len(done) < len(with_marks)
+    # The stored suggestion is the core service's.
+    admin = Actor.system("test", school_id)
+    term_id = rows(store, select(Term.id).where(Term.number == 1))[0][0]
+    aid = sorted(done)[0]
+    column = TermMarkService(store).suggestions(admin, aid, term_id)
+    by_student = {t.student_id: t for t in term if (t.class_id, t.subject_id) == pairs[aid]}
+    assert column and all(row.confirmed == by_student[row.student_id].value for row in column)
+    assert all(row.average == by_student[row.student_id].suggested for row in column)
+
+
+def test_activity_has_late_teachers_quiet_parents_and_evening_students(demo: Demo) -> None:
+    store = demo.store
+    events = rows(store, select(ActivityEvent))
+    events = [r.ActivityEvent for r in events]
+    assert len(events) == demo.summary.activity_events
+    assert {e.kind for e in events} == {"login", "diary_view", "mark", "topic", "homework", "attendance"}
+    assert all(Q1[0] <= e.day <= TODAY and (e.at + timedelta(hours=3)).date() == e.day for e in events)
+    entries = [e for e in events if e.kind == "mark"]
+    assert all(e.lesson_id is not None and e.lesson_day <= e.day <= e.lesson_day + timedelta(days=7)
+               for e in entries)
+    late: dict[int, list[bool]] = defaultdict(list)
+    for e in entries:
+        late[e.user_id].append(e.day > e.lesson_day)
+    share = {user: sum(flags) / len(flags) for user, flags in late.items()}
+    assert any(s > 0.6 for s in share.values())  # a teacher who fills the journal days later
+    assert sum(1 for s in share.values() if s < 0.2) > len(share) / 2  # most do it on the day
+    roles = defaultdict(set)
+    for user_id, role in rows(store, select(RoleGrant.user_id, RoleGrant.role)):
+        roles[user_id].add(role)
+    student_logins = [e for e in events if e.kind == "login" and roles[e.user_id] == {"student"}]
+    assert sum(1 for e in student_logins if local_hour(e.at) >= 16) > 0.95 * len(student_logins)
+    # A class whose parents never signed in.
+    user_of = dict(rows(store, select(User.person_id, User.id)))
+    logged_in = {e.user_id for e in events if e.kind == "login"}
+    parents_of: dict[int, set[int]] = defaultdict(set)
+    for parent_id, class_id in rows(store, select(Guardianship.parent_id, Enrolment.class_id)
+                                    .join(Enrolment, Enrolment.person_id == Guardianship.student_id)):
+        parents_of[class_id].add(parent_id)
+    quiet = [c for c, parents in parents_of.items() if not any(user_of[p] in logged_in for p in parents)]
+    assert len(quiet) >= 1 and len(quiet) < len(parents_of)
+    views = [e for e in events if e.kind == "diary_view"]
+    assert views and all(e.class_id is not None for e in views)
+    # The daily roll-up the activity report reads counts every event.
+    assert rows(store, select(func.sum(ActivityDaily.events)))[0][0] == len(events)
+
+
+def test_stats_counts_the_journal(demo: Demo) -> None:
+    import io
+    import json
+
+    from zhurnal.tui.cli import main
+
+    out = io.StringIO()
+    assert main(["--db", demo.store.url, "stats", "--json"], stdout=out) == 0
+    stats = json.loads(out.getvalue())
+    s = demo.summary
+    assert (stats["lessons"], stats["marks"], stats["attendance"]) == (s.lessons, s.marks, s.attendance)
+    out = io.StringIO()
+    assert main(["--db", demo.store.url, "stats"], stdout=out) == 0
+    assert f"Уроков в журналах: {s.lessons}" in out.getvalue() and f"Отметок: {s.marks}" in out.getvalue()
+    assert f"Записей посещаемости: {s.attendance}" in out.getvalue()
 
 
 def test_audit_chain_holds_a_record_per_person(demo: Demo) -> None:
@@ -320,6 +563,7 @@ def test_same_seed_same_people_other_seed_other_people(demo: Demo, empty_store: 
     empty_store.upgrade()
     build_demo(empty_store, seed=1, today=TODAY)
     assert people(empty_store) == people(demo.store)
+    assert journal(empty_store) == journal(demo.store)
     another_store.upgrade()
     build_demo(another_store, seed=2, today=TODAY)
     assert people(another_store) != people(demo.store)
@@ -329,6 +573,9 @@ def test_district_of_two_schools(demo: Demo, empty_store: Store) -> None:
     empty_store.upgrade()
     summary = build_demo(empty_store, seed=1, schools=2, today=TODAY, admin_login="district")
     assert summary.schools == 2 and len(summary.school_ids) == 2
+    assert summary.journal_schools == 1 and summary.lessons > 0  # the journal: school 1 only (docs/demo.md)
+    lessons = dict(rows(empty_store, select(Lesson.school_id, func.count()).group_by(Lesson.school_id)))
+    assert set(lessons) == {summary.school_ids[0]}
     store = empty_store
     schools = rows(store, select(School.id, School.code, School.name).order_by(School.id))
     assert [(s.code, s.name) for s in schools] == [("school-1", names.SCHOOL_NAMES[0]),

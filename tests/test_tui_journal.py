@@ -413,3 +413,22 @@ def test_a_parent_of_two_chooses_the_child(store, world):
         assert "Андреев Пётр" in screen_text(app)
 
     drive(app, scenario)
+
+
+def test_terms_and_the_year_one_key_apart(store, world):
+    lessons(store, world)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        grid = await open_grid(pilot)
+        assert "2 четверть" in screen_text(app)
+        await pilot.press("ctrl+left")
+        await settle(pilot)
+        assert "1 четверть" in screen_text(app) and grid.model is not None and grid.model.lessons == []
+        assert "Уроков в этом периоде нет" in screen_text(app)
+        await pilot.press(*["ctrl+right"] * 4)  # keys faster than the loads still count each step
+        await settle(pilot)
+        assert "учебный год" in screen_text(app)
+        assert grid.model is not None and len(grid.model.lessons) == 3
+
+    drive(app, scenario)

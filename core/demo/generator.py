@@ -4,7 +4,9 @@
 its grade levels, year and terms (`create_school_rows`), subjects and curriculum, 22 classes 1А..11Б with
 about 1,100 students, their parents (siblings share parents), 80 staff hired by orders, teaching
 assignments and class teachers, the orders history, a few transfers and departures this year, the
-administrator account and a few never-activated staff accounts, and the audit records.
+administrator account, and the audit records. Schools 1..`journal_schools` (by default the first) also get
+accounts for staff, students and parents and the first quarter's journal (`core.demo.journal`); the others a
+few never-activated staff accounts.
 
 Determinism: every random draw comes from `random.Random` seeded with the seed and the school's index, so
 the same seed gives the same people, dates and SNILS, and school N is the same whether 1 or 50 schools
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -32,14 +35,21 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from zhurnal.core import audit
+from zhurnal.core.activity import rebuild_rollup
 from zhurnal.core.audit import AuditEvent
 from zhurnal.core.demo import names
+from zhurnal.core.demo.journal import Assignment, QuarterInput, QuarterRows, make_quarter
 from zhurnal.core.models import (
+    ActivityEvent,
+    Attendance,
     Base,
     CurriculumItem,
     Enrolment,
     GradeLevel,
     Guardianship,
+    Lesson,
+    Mark,
+    MarkHistory,
     Order,
     Person,
     RoleGrant,
@@ -48,9 +58,13 @@ from zhurnal.core.models import (
     StaffPosition,
     Subject,
     TeachingAssignment,
+    Term,
+    TermMark,
     User,
+    WorkType,
     utcnow,
 )
+from zhurnal.core.passwords import hash_password
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.calendar import school_year_start, year_name
 from zhurnal.core.services.persons import name_key
@@ -66,6 +80,7 @@ __all__ = [
     "START_REASON_ORDER_KIND",
     "DemoSummary",
     "build_demo",
+    "default_journal_schools",
     "insert_rows",
 ]
 
@@ -185,19 +200,60 @@ class DemoSummary:
     orders: int
     school_ids: list[int]
     year_name: str
+    # The first quarter's journal (zero for schools built without it).
+    accounts: int = 0
+    lessons: int = 0
+    marks: int = 0
+    attendance: int = 0
+    term_marks: int = 0
+    activity_events: int = 0
+    journal_schools: int = 0
 
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]],
                 chunk: int = CHUNK) -> None:
-    """Core executemany of `rows` (dicts with the same keys) into the model's table, `chunk` rows at a time.
+    """Insert `rows` (dicts with the same keys) into the model's table, `chunk` rows at a time.
 
-    The table object (not the mapped class) keeps the statement on the Core path: no ORM bulk machinery.
+    The values go through each column type's own bind processor (so they are stored exactly as a Core insert
+    stores them), computed once per distinct value and column: the demo's rows repeat the same dates and
+    moments thousands of times, and SQLAlchemy's per-row parameter processing was most of the build time.
+    Then the driver's executemany (SQLite) or COPY (PostgreSQL with psycopg) takes them as they are. Rows
+    that leave out a column with a Python-side default take the plain Core executemany instead.
     """
     if not rows:
         return
-    statement = insert(cast(Table, model.__table__))
-    for start in range(0, len(rows), chunk):
-        session.execute(statement, rows[start:start + chunk])
+    table = cast(Table, model.__table__)
+    names = list(rows[0])
+    defaulted = [c for c in table.columns if c.name not in names and c.default is not None and not c.primary_key]
+    if defaulted:
+        statement = insert(table)
+        for start in range(0, len(rows), chunk):
+            session.execute(statement, rows[start:start + chunk])
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    columns: list[list[Any]] = []
+    for name in names:
+        values = [row[name] for row in rows]
+        process = table.c[name].type._cached_bind_processor(dialect)
+        if process is not None:
+            processed = {value: process(value) for value in set(values)}
+            values = [processed[value] for value in values]
+        columns.append(values)
+    data = list(zip(*columns, strict=True))
+    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    target = dialect.identifier_preparer.format_table(table)
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
+            for row in data:
+                copy.write_row(row)
+        return
+    marks = ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(names))
+    sql = f"INSERT INTO {target} ({quoted}) VALUES ({marks})"
+    for start in range(0, len(data), chunk):
+        connection.exec_driver_sql(sql, data[start:start + chunk])
 
 
 class _Ids:
@@ -291,6 +347,8 @@ class _Build:
     today: date
     start_year: int
     now: datetime
+    journal_schools: int = 0  # schools 1..N get the first quarter's journal
+    password_hash: str = ""  # of a random secret: the demo's accounts that logged in have a password
     logins: set[str] = field(default_factory=set)
     emails: set[str] = field(default_factory=set)
 
@@ -324,6 +382,7 @@ class _SchoolCounts:
     classes: int
     subjects: int
     orders: int
+    journal: dict[str, int] = field(default_factory=dict)
 
 
 class _School:
@@ -441,10 +500,11 @@ class _School:
                     "grade_level_id": levels[key[0]], "parallel": key[0], "letter": key[1],
                     "name": f"{key[0]}{key[1]}", "class_teacher_id": class_teachers[key].id,
                     "previous_class_id": None, "version": 1} for key in class_keys]
-        assignments = [{"school_id": school_id, "year_id": year_id, "class_id": class_ids[key],
+        assignment_ids = b.ids.take(TeachingAssignment, len(plan))
+        assignments = [{"id": aid, "school_id": school_id, "year_id": year_id, "class_id": class_ids[key],
                         "subject_id": subject_ids[subject], "teacher_id": teacher.id, "subgroup": group,
                         "previous_id": None, "deleted_at": None, "version": 1}
-                       for key, subject, teacher, group in plan]
+                       for aid, (key, subject, teacher, group) in zip(assignment_ids, plan, strict=True)]
 
         # Orders and the movements they back.
         enrolments = self.make_enrolments(students, class_ids)
@@ -463,7 +523,14 @@ class _School:
                           "start_date": st.row["birth_date"], "end_date": None, "version": 1}
                          for st in students for parent in families[st.family]]
 
-        users, grants = self.make_accounts(staff, school_id)
+        quarter: QuarterRows | None = None
+        if self.index < b.journal_schools:
+            quarter = self.make_quarter(school_id, year_id, staff, students, families, class_teachers, class_ids,
+                                        subject_ids, plan, assignment_ids, enrolments)
+            users, grants, audited = quarter.users, quarter.grants, quarter.audited_users
+        else:
+            users, grants = self.make_accounts(staff, school_id)
+            audited = users
 
         session = b.session
         insert_rows(session, Person, self.persons)
@@ -477,15 +544,52 @@ class _School:
         insert_rows(session, StaffPosition, positions)
         insert_rows(session, User, users)
         insert_rows(session, RoleGrant, grants)
+        journal: dict[str, int] = {}
+        if quarter is not None:
+            for model, key, rows in ((WorkType, "work_types", quarter.work_types), (Lesson, "lessons", quarter.lessons),
+                                     (Mark, "marks", quarter.marks), (MarkHistory, "mark_history", quarter.history),
+                                     (Attendance, "attendance", quarter.attendance),
+                                     (TermMark, "term_marks", quarter.term_marks),
+                                     (ActivityEvent, "activity_events", quarter.activity)):
+                insert_rows(session, model, rows)
+                journal[key] = len(rows)
+            # The activity report reads the daily roll-up: a bulk load rebuilds it from the events it wrote.
+            rebuild_rollup(session, school_id)
 
         counts = {"students": len(students), "parents": len(parents), "staff": len(staff),
                   "classes": len(classes), "subjects": len(subjects), "curriculum_items": len(curriculum),
                   "teaching_assignments": len(assignments), "enrolments": len(enrolments),
                   "guardianships": len(guardianships), "staff_positions": len(positions),
-                  "orders": len(self.orders), "users": len(users)}
-        self.write_audit(school_id, counts, users)
+                  "orders": len(self.orders), "users": len(users), **journal}
+        if quarter is not None:
+            counts["family_accounts"] = len(users) - len(audited)  # students' and parents': one summary
+        roles: dict[int, list[str]] = {}
+        for grant in grants:
+            roles.setdefault(grant["user_id"], []).append(grant["role"])
+        self.write_audit(school_id, counts, audited, roles)
         return _SchoolCounts(school_id, len(students), len(staff), len(parents), len(classes), len(subjects),
-                             len(self.orders))
+                             len(self.orders), {"accounts": len(users), **journal})
+
+    def make_quarter(self, school_id: int, year_id: int, staff: list[_Staff], students: list[_Student],
+                     families: list[list[dict[str, Any]]], class_teachers: dict[tuple[int, str], _Staff],
+                     class_ids: dict[tuple[int, str], int], subject_ids: dict[str, int],
+                     plan: list[tuple[tuple[int, str], str, _Staff, str | None]], assignment_ids: list[int],
+                     enrolments: list[dict[str, Any]]) -> QuarterRows:
+        """Accounts and the first quarter's journal (core.demo.journal) of this school."""
+        b = self.b
+        first, last = b.session.execute(select(Term.start_date, Term.end_date).where(
+            Term.year_id == year_id, Term.number == 1).order_by(Term.id).limit(1)).one()
+        models: dict[str, type[Base]] = {"users": User, "work_types": WorkType, "lessons": Lesson, "marks": Mark}
+        q = QuarterInput(
+            school_id=school_id, year_id=year_id, quarter=(first, last), today=b.today, now=b.now,
+            password_hash=b.password_hash,
+            classes={cid: (key[0], f"{key[0]}{key[1]}", class_teachers[key].id) for key, cid in class_ids.items()},
+            assignments=[Assignment(aid, class_ids[key], key[0], subject, subject_ids[subject], teacher.id, group)
+                         for aid, (key, subject, teacher, group) in zip(assignment_ids, plan, strict=True)],
+            enrolments=enrolments, students=[st.row for st in students],
+            parents_of={st.row["id"]: families[st.family] for st in students},
+            staff=[(p.row, p.position) for p in staff], logins=b.logins)
+        return make_quarter(q, b.seed, self.index, lambda table, count: b.ids.take(models[table], count))
 
     # ---- staff ---------------------------------------------------------------------------------------
 
@@ -806,9 +910,11 @@ class _School:
                            "granted_at": self.b.now})
         return users, grants
 
-    def write_audit(self, school_id: int, counts: dict[str, int], users: list[dict[str, Any]]) -> None:
-        """One record per created person, order and account (as the services write them); one summary record
-        per entity type for the structural and membership rows; one record with all the school's counts."""
+    def write_audit(self, school_id: int, counts: dict[str, int], users: list[dict[str, Any]],
+                    roles: dict[int, list[str]]) -> None:
+        """One record per created person, order and staff account (as the services write them); one summary
+        record per entity type for the structural and membership rows, the students' and parents' accounts
+        and the journal; one record with all the school's counts."""
         events: list[AuditEvent] = [
             AuditEvent("person.create", "person", row["id"], row["id"],
                        fields=[k for k in _PERSON_FIELDS if row[k] is not None])
@@ -818,7 +924,8 @@ class _School:
                    for row in self.orders]
         for user in users:
             events.append(AuditEvent("user.create", "user", user["id"], user["person_id"]))
-            events.append(AuditEvent("role.grant", "user", user["id"], user["person_id"], detail="teacher"))
+            events += [AuditEvent("role.grant", "user", user["id"], user["person_id"], detail=role)
+                       for role in roles.get(user["id"], [])]
         for entity, count in counts.items():
             if entity in _SUMMARISED:
                 events.append(AuditEvent("demo.create", _SUMMARISED[entity], detail=f"{entity}={count}"))
@@ -833,22 +940,29 @@ _PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "sex",
 # Rows audited by one summary record per school and entity type (count in `detail`), not one per row.
 _SUMMARISED = {"classes": "class", "subjects": "subject", "curriculum_items": "curriculum_item",
                "teaching_assignments": "teaching_assignment", "enrolments": "enrolment",
-               "guardianships": "guardianship", "staff_positions": "staff_position"}
+               "guardianships": "guardianship", "staff_positions": "staff_position", "work_types": "work_type",
+               "lessons": "lesson", "marks": "mark", "mark_history": "mark_history", "attendance": "attendance",
+               "term_marks": "term_mark", "activity_events": "activity_event", "family_accounts": "user"}
 _ORDER_FIELDS = ("number", "order_date", "kind", "title", "text")
 
 
 def build_demo(store: Store, *, seed: int = 1, schools: int = 1, today: date | None = None,
                admin_login: str = "admin", admin_password_hash: str | None = None,
-               progress: Callable[[str], None] | None = None) -> DemoSummary:
+               progress: Callable[[str], None] | None = None, journal_schools: int | None = None) -> DemoSummary:
     """Build `schools` demo schools ("school-1".."school-N") into an empty, migrated database.
 
     All or nothing: one transaction. Refuses (ValueError) a database without the schema, one that already
     holds a school, or one where `admin_login` is taken. The administrator gets `admin_password_hash` (the
     caller hashes the password); with one school the account and its admin role belong to that school,
     with several they are district-wide (school_id NULL).
+
+    Schools 1..`journal_schools` (default `default_journal_schools`: the first) also get accounts for their
+    teachers, administration, students and parents and the first quarter's journal (core.demo.journal).
     """
     if schools < 1:
         raise ValueError("Число школ должно быть не меньше 1")
+    if journal_schools is not None and journal_schools < 0:
+        raise ValueError("Число школ с журналом не может быть отрицательным")
     if not admin_login or not admin_login.isascii() or " " in admin_login:
         raise ValueError("Имя входа администратора: латинские буквы, цифры, точка, дефис")
     if not store.is_initialised():
@@ -857,6 +971,9 @@ def build_demo(store: Store, *, seed: int = 1, schools: int = 1, today: date | N
     start_year = school_year_start(today)
     say = progress or (lambda _message: None)
     actor = Actor.system("demo")
+    journal_schools = min(schools, default_journal_schools(schools) if journal_schools is None else journal_schools)
+    # Accounts that signed in need a password; nobody knows this one (reset an account to try it).
+    password_hash = hash_password(secrets.token_urlsafe(24)) if journal_schools > 0 else ""
     with UnitOfWork(store, actor) as uow:
         session = uow.session
         if session.scalar(select(School.id).limit(1)) is not None:
@@ -864,7 +981,7 @@ def build_demo(store: Store, *, seed: int = 1, schools: int = 1, today: date | N
         if session.scalar(select(User.id).where(User.login == admin_login)) is not None:
             raise ValueError(f"Имя входа «{admin_login}» уже занято")
         build = _Build(session, uow, _Ids(session), _Snils(seed), seed, today, start_year, utcnow(),
-                       logins={admin_login})
+                       journal_schools, password_hash, logins={admin_login})
         made: list[_SchoolCounts] = []
         for index in range(schools):
             say(f"Школа {index + 1} из {schools}")
@@ -888,4 +1005,13 @@ def build_demo(store: Store, *, seed: int = 1, schools: int = 1, today: date | N
         schools=schools, students=sum(m.students for m in made), staff=sum(m.staff for m in made),
         parents=sum(m.parents for m in made), classes=sum(m.classes for m in made),
         subjects=sum(m.subjects for m in made), orders=sum(m.orders for m in made), school_ids=school_ids,
-        year_name=year_name(start_year))
+        year_name=year_name(start_year), journal_schools=journal_schools,
+        **{key: sum(m.journal.get(key, 0) for m in made)
+           for key in ("accounts", "lessons", "marks", "attendance", "term_marks", "activity_events")})
+
+
+def default_journal_schools(schools: int) -> int:
+    """How many schools get the first quarter's journal by default: the first one. The journal costs about
+    2.2 s per school on SQLite (docs/demo.md), which would take a 50-school district from ≈18 s to ≈130 s;
+    a district's school-1 with a journal is enough to show every screen."""
+    return min(schools, 1)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 
 from zhurnal.core import activity
 from zhurnal.core.errors import NotFound, ValidationFailed
@@ -156,7 +156,7 @@ def _roles(uow: UnitOfWork, school_id: int, start: date, end: date) -> list[Role
     return rows
 
 
-def _held(start: date, end: date, today: date):  # type: ignore[no-untyped-def]
+def _held(start: date, end: date, today: date) -> ColumnElement[bool]:
     """SQL condition: a live lesson dated inside the period and not after today."""
     return and_(Lesson.deleted_at.is_(None), Lesson.day >= start, Lesson.day <= min(end, today))
 

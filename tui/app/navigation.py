@@ -55,7 +55,7 @@ SECTIONS: dict[str, Section] = {
     "announcements": Section(_SCREENS + "announcements", "AnnouncementsScreen", "announcements.title",
                              "announcements.post"),
     "support": Section(_SCREENS + "support", "SupportScreen", "support.title", "self.messages"),
-    "report": Section(_SCREENS + "activity_report", "ActivityReportScreen", "report.title", "reports.activity"),
+    "report": Section(_SCREENS + "activity_report", "ActivityReportScreen", "activity.title", "reports.activity"),
     "year": Section(_SCREENS + "year", "YearScreen", "year.title", "year.manage"),
 }
 

@@ -51,9 +51,13 @@ def cmd_demo(ctx: Context) -> int:
         if problems:
             raise CliError("; ".join(problems), EXIT_FAILED)
     summary = build_demo(store, seed=ctx.args.seed, schools=ctx.args.schools, admin_login=ctx.args.admin,
-                         admin_password_hash=hash_password(password))
+                         admin_password_hash=hash_password(password), journal_schools=ctx.args.journal_schools)
     ctx.print(f"Демо: школ {summary.schools}, обучающихся {summary.students}, сотрудников {summary.staff}, "
               f"родителей {summary.parents}, классов {summary.classes}, учебный год {summary.year_name}")
+    if summary.journal_schools:
+        ctx.print(f"Первая четверть (школ: {summary.journal_schools}): уроков {summary.lessons}, отметок "
+                  f"{summary.marks}, записей посещаемости {summary.attendance}, итоговых отметок "
+                  f"{summary.term_marks}, учётных записей {summary.accounts}")
     ctx.print(f"База: {store.display_url()}")
     if generated:
         ctx.print(f"Администратор: {ctx.args.admin}, пароль (показан один раз, сохраните его): {password}")
@@ -78,7 +82,8 @@ def cmd_stats(ctx: Context) -> int:
     else:
         labels = {"schools": "Школ", "students": "Обучающихся", "staff": "Сотрудников", "parents": "Родителей",
                   "classes": "Классов", "accounts": "Учётных записей", "active_accounts": "Из них активных",
-                  "audit_records": "Записей аудита"}
+                  "audit_records": "Записей аудита", "lessons": "Уроков в журналах", "marks": "Отметок",
+                  "attendance": "Записей посещаемости"}
         for key, value in stats.as_dict().items():
             ctx.print(f"{labels.get(key, key)}: {value}")
     return EXIT_OK
@@ -111,6 +116,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--schools", type=positive, default=1)
     demo.add_argument("--admin", default="admin", metavar="LOGIN")
     demo.add_argument("--if-empty", action="store_true", help="ничего не делать, если школа уже есть")
+    demo.add_argument("--journal-schools", type=int, default=None, metavar="N",
+                      help="сколько школ (с первой) получают журнал первой четверти; по умолчанию одна")
     demo.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     demo.set_defaults(handler=cmd_demo)
 

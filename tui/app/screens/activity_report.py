@@ -79,7 +79,7 @@ def load_report(ctx: Context, term_id: int | None) -> ReportData:
     if term_id is None:
         begun = [ref for start, ref, _end in terms if start <= today]
         if not begun:
-            raise ZhurnalError(t("report.no_terms"))
+            raise ZhurnalError(t("activity.no_terms"))
         term_id = begun[-1].id
     report = ActivityReportService(ctx.store).for_term(actor, term_id, today=today)
     class_teachers: dict[int, set[int]] = {}
@@ -104,22 +104,22 @@ def percent(value: float | None) -> str:
 class ActivityReportScreen(AppScreen):
     """How the journal is used, for one term."""
 
-    TITLE_KEY = "report.title"
-    HELP_KEY = "help.report"
+    TITLE_KEY = "activity.title"
+    HELP_KEY = "help.activity"
     DYNAMIC_KEYS: ClassVar[tuple[str, ...]] = (
-        *(f"report.view.{view}" for view in VIEWS),
-        *(f"report.group.{group}" for group in ("staff", "teachers", "students", "parents", "total")),
-        *(f"report.col.{col}" for col in ("group", "accounts", "active", "logins", "share", "bar", "change", "class",
+        *(f"activity.view.{view}" for view in VIEWS),
+        *(f"activity.group.{group}" for group in ("staff", "teachers", "students", "parents", "total")),
+        *(f"activity.col.{col}" for col in ("group", "accounts", "active", "logins", "share", "bar", "change", "class",
                                           "students", "students_active", "parents_viewed", "attendance", "teacher",
                                           "lessons", "marks", "late", "fill")))
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("screen.back", "escape", "back"),
-        bind("report.roles", "1", "view('roles')"),
-        bind("report.classes", "2", "view('classes')"),
-        bind("report.teachers", "3", "view('teachers')"),
-        bind("report.previous", "left_square_bracket", "term(-1)"),
-        bind("report.next", "right_square_bracket", "term(1)"),
-        bind("report.export", "x", "export"),
+        bind("activity.roles", "1", "view('roles')"),
+        bind("activity.classes", "2", "view('classes')"),
+        bind("activity.teachers", "3", "view('teachers')"),
+        bind("activity.previous", "left_square_bracket", "term(-1)"),
+        bind("activity.next", "right_square_bracket", "term(1)"),
+        bind("activity.export", "x", "export"),
     ]
 
     def __init__(self) -> None:
@@ -180,7 +180,7 @@ class ActivityReportScreen(AppScreen):
             self.query_one("#report-table", DataTable).loading = True
             self.load(ids[index])
         else:
-            self.notify(t("report.no_more_terms"), timeout=3)
+            self.notify(t("activity.no_more_terms"), timeout=3)
 
     @on(DataTable.RowSelected, "#report-table")
     def drill(self, event: DataTable.RowSelected) -> None:
@@ -196,12 +196,12 @@ class ActivityReportScreen(AppScreen):
         report = data.report
         school = report.school
         heading = Text.assemble((report.title, "bold"), f"  {day(report.start)}–{day(report.end)}  ",
-                                (t(f"report.view.{self.view}"), "italic"))
+                                (t(f"activity.view.{self.view}"), "italic"))
         if self.drill_class is not None:
             name = next((c.name for c in school.classes if c.class_id == self.drill_class), "")
-            heading.append("  " + t("report.drill", name=name))
+            heading.append("  " + t("activity.drill", name=name))
         if report.previous is not None:
-            heading.append("  " + t("report.previous_term", name=report.previous.title), style="dim")
+            heading.append("  " + t("activity.previous_term", name=report.previous.title), style="dim")
         self.query_one("#report-heading", Static).update(heading)
         table = self.query_one("#report-table", DataTable)
         table.clear(columns=True)
@@ -209,14 +209,14 @@ class ActivityReportScreen(AppScreen):
         if self.view == "roles":
             before = {r.group: r.share_active for r in previous.roles} if previous else {}
             for key in ("group", "accounts", "active", "logins", "share", "bar", "change"):
-                table.add_column(t(f"report.col.{key}"), key=key)
+                table.add_column(t(f"activity.col.{key}"), key=key)
             for row in school.roles:
-                table.add_row(t(f"report.group.{row.group}"), row.accounts, row.active, row.logins,
+                table.add_row(t(f"activity.group.{row.group}"), row.accounts, row.active, row.logins,
                               percent(row.share_active), bar(row.share_active),
                               change(row.share_active, before.get(row.group)), key=row.group)
         elif self.view == "classes":
             for key in ("class", "students", "students_active", "parents_viewed", "bar", "attendance"):
-                table.add_column(t(f"report.col.{key}"), key=key)
+                table.add_column(t(f"activity.col.{key}"), key=key)
             for c in school.classes:
                 share = 100 * c.parents_viewed / c.parents if c.parents else None
                 table.add_row(c.name, c.students, c.students_active, f"{c.parents_viewed}/{c.parents}", bar(share),
@@ -226,13 +226,13 @@ class ActivityReportScreen(AppScreen):
             if self.drill_class is not None:
                 wanted = data.class_teachers.get(self.drill_class, set())
                 teachers = [row for row in teachers if row.person_id in wanted]
-            before = {r.person_id: r.fill_rate for r in previous.teachers} if previous else {}
+            filled = {r.person_id: r.fill_rate for r in previous.teachers} if previous else {}
             for key in ("teacher", "lessons", "marks", "late", "fill", "bar", "change"):
-                table.add_column(t(f"report.col.{key}"), key=key)
-            for row in teachers:
-                table.add_row(short_name(row.name), row.lessons, row.marks, row.marks_late, percent(row.fill_rate),
-                              bar(row.fill_rate), change(row.fill_rate, before.get(row.person_id)),
-                              key=str(row.person_id))
+                table.add_column(t(f"activity.col.{key}"), key=key)
+            for teacher in teachers:
+                table.add_row(short_name(teacher.name), teacher.lessons, teacher.marks, teacher.marks_late,
+                              percent(teacher.fill_rate), bar(teacher.fill_rate),
+                              change(teacher.fill_rate, filled.get(teacher.person_id)), key=str(teacher.person_id))
 
     def action_export(self) -> None:
         if self.data is not None:
@@ -250,13 +250,13 @@ class ActivityReportScreen(AppScreen):
         try:
             path = write_atomic(folder / name, render(report, "xlsx"))
         except OSError as exc:
-            self.post_message(CallFailed(t("report.export_failed", detail=str(exc)), "report"))
+            self.post_message(CallFailed(t("activity.export_failed", detail=str(exc)), "report"))
             return
         self.post_message(ReportSaved(path))
 
     @on(ReportSaved)
     def saved(self, message: ReportSaved) -> None:
-        self.notify(t("report.saved", path=str(message.path)), timeout=8)
+        self.notify(t("activity.saved", path=str(message.path)), timeout=8)
 
 
 def change(now: float | None, before: float | None) -> Text:

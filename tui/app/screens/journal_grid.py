@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Header, Static
+from textual.worker import get_current_worker
 
 from zhurnal.core.errors import ValidationFailed, ZhurnalError
 from zhurnal.core.services.journal import LessonView, MarkView
@@ -137,7 +138,8 @@ class JournalGridScreen(AppScreen):
         except ZhurnalError as exc:
             self.post_message(CallFailed(str(exc), "journal"))
             return
-        self.post_message(JournalLoaded(data))
+        if not get_current_worker().is_cancelled:  # a later load (another term asked meanwhile) replaced it
+            self.post_message(JournalLoaded(data))
 
     def finish_loading(self) -> None:
         self.waiting = False
@@ -536,7 +538,7 @@ class JournalGridScreen(AppScreen):
         if data is None or not data.terms:
             return
         periods: list[int | str] = [term.id for term in data.terms] + [YEAR]
-        current = data.period
+        current = self.period if self.period is not None else data.period  # the last asked, even if not loaded yet
         # A range that is no term starts from the first or the last period.
         index = periods.index(current) + step if current in periods else (0 if step > 0 else len(periods) - 1)
         if 0 <= index < len(periods):
