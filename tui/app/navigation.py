@@ -56,6 +56,7 @@ SECTIONS: dict[str, Section] = {
                              "announcements.post"),
     "support": Section(_SCREENS + "support", "SupportScreen", "support.title", "self.messages"),
     "report": Section(_SCREENS + "activity_report", "ActivityReportScreen", "activity.title", "reports.activity"),
+    "year": Section(_SCREENS + "year", "YearScreen", "year.title", "year.manage"),
 }
 
 # binding id -> (key, target of App.action_open)
