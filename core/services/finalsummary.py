@@ -21,6 +21,7 @@ from zhurnal.core.services.sheets import Sheet, write_xlsx
 from zhurnal.core.uow import UnitOfWork
 
 YEAR = 0  # term_number of the year mark
+FIGURE_SPACE = "\u2007"
 TERM_ABBREV = {"quarter": "ч", "trimester": "тр", "half": "пг"}
 
 
@@ -47,34 +48,41 @@ def _class_key(name: str) -> tuple[int, str]:
 
 
 def summary(uow: UnitOfWork, year: AcademicYear) -> list[ClassSummary]:
-    """The year's final marks per class (in one query), classes by grade then letter, students by name."""
-    rows = uow.session.execute(
+    """The year's final marks per class (two queries), classes by grade then letter, students by name."""
+    marks = uow.session.execute(
         select(TermMark.class_name, TermMark.subject_name, TermMark.term_kind, TermMark.term_number,
-               TermMark.student_id, TermMark.value, Person.last_name, Person.first_name, Person.middle_name)
-        .join(Person, Person.id == TermMark.student_id)
+               TermMark.student_id, TermMark.value)
         .where(TermMark.school_id == uow.school_id, TermMark.year_id == year.id)).all()
-    classes: dict[str, dict[str, object]] = {}
-    for r in rows:
-        c = classes.setdefault(r.class_name, {"subjects": set(), "terms": set(), "kind": "", "students": {},
-                                              "marks": {}})
-        c["subjects"].add(r.subject_name)  # type: ignore[attr-defined]
-        if r.term_number != YEAR:
-            c["terms"].add(r.term_number)  # type: ignore[attr-defined]
-            c["kind"] = r.term_kind
-        c["students"][r.student_id] = full_name(r.last_name, r.first_name, r.middle_name)  # type: ignore[index]
-        c["marks"][(r.student_id, r.subject_name, r.term_number)] = r.value  # type: ignore[index]
+    students = {pid: full_name(last, first, middle) for pid, last, first, middle in uow.session.execute(
+        select(Person.id, Person.last_name, Person.first_name, Person.middle_name).where(Person.id.in_(
+            select(TermMark.student_id).where(TermMark.school_id == uow.school_id, TermMark.year_id == year.id)
+            .distinct().scalar_subquery())))}
+    # class name -> subject title -> student -> term number -> value
+    table: dict[str, dict[str, dict[int, dict[int, str]]]] = {}
+    terms: dict[str, set[int]] = {}
+    kinds: dict[str, str] = {}
+    for class_name, subject_name, kind, number, student_id, value in marks:
+        by_subject = table.get(class_name)
+        if by_subject is None:
+            by_subject = table[class_name] = {}
+            terms[class_name] = set()
+        by_student = by_subject.get(subject_name)
+        if by_student is None:
+            by_student = by_subject[subject_name] = {}
+        by_student.setdefault(student_id, {})[number] = value
+        if number != YEAR:
+            terms[class_name].add(number)
+            kinds[class_name] = kind
     result = []
-    for name in sorted(classes, key=_class_key):
-        c = classes[name]
-        subjects = tuple(sorted(c["subjects"]))  # type: ignore[call-overload]
-        students: dict[int, str] = c["students"]  # type: ignore[assignment]
-        marks: dict[tuple[int, str, int], str] = c["marks"]  # type: ignore[assignment]
-        terms = tuple(sorted(c["terms"]))  # type: ignore[call-overload]
-        body = tuple(
-            SummaryRow(sid, students[sid], tuple({t: marks[(sid, s, t)] for t in (*terms, YEAR)
-                                                  if (sid, s, t) in marks} for s in subjects))
-            for sid in sorted(students, key=lambda i: (students[i].casefold(), i)))
-        result.append(ClassSummary(name, subjects, terms, str(c["kind"]), body))
+    for name in sorted(table, key=_class_key):
+        by_subject = table[name]
+        subjects = sorted(by_subject)
+        ids = sorted({sid for by_student in by_subject.values() for sid in by_student},
+                     key=lambda i: (students.get(i, "").casefold(), i))
+        columns = [by_subject[subject] for subject in subjects]
+        rows = tuple(SummaryRow(sid, students.get(sid, ""), tuple(column.get(sid, {}) for column in columns))
+                     for sid in ids)
+        result.append(ClassSummary(name, tuple(subjects), tuple(sorted(terms[name])), kinds.get(name, ""), rows))
     return result
 
 
@@ -129,12 +137,17 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
         pdf.set_title("Сводная ведомость итоговых отметок")
         pdf.set_lang("ru")
         left, bottom, step, name_w = 10.0, 195.0, 5.0, 62.0
+        pdf.set_font("sans", "", 8)
+        # Digits and the figure space have one width in DejaVu Sans: a row of one-digit marks padded with figure
+        # spaces to whole columns is a single text() call (per-cell calls were most of this document's time).
+        figure = pdf.get_string_width("0")
         if not classes:
             pdf.add_page()
             pdf.set_font("sans", "", 12)
             pdf.text(left, 14, f"Сводная ведомость итоговых отметок, {year_name}: итоговых отметок нет")
         for c in classes:
-            col = min(12.0, (277.0 - 8 - name_w) / max(len(c.subjects), 1))
+            per_col = max(1, int(min(12.0, (277.0 - 8 - name_w) / max(len(c.subjects), 1)) // figure))
+            col = per_col * figure
 
             def header(c: ClassSummary = c, col: float = col) -> float:
                 pdf.add_page()
@@ -155,8 +168,13 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
                     y = header()
                 pdf.text(left, y, str(n))
                 pdf.text(left + 8, y, row.full_name[:40])
-                for i, marks in enumerate(row.marks):
-                    pdf.text(left + 8 + name_w + i * col, y, marks.get(YEAR, ""))
+                values = [marks.get(YEAR, "") for marks in row.marks]
+                if all(len(v) <= 1 and (not v or v.isdigit()) for v in values):
+                    pdf.text(left + 8 + name_w, y, "".join((v or FIGURE_SPACE).ljust(per_col, FIGURE_SPACE)
+                                                           for v in values).rstrip(FIGURE_SPACE))
+                else:
+                    for i, value in enumerate(values):
+                        pdf.text(left + 8 + name_w + i * col, y, value)
                 y += step
             legend = "; ".join(f"{i}. {s}" for i, s in enumerate(c.subjects, 1))
             y = min(y, bottom) + step

@@ -9,8 +9,9 @@ removed: a lesson is soft-deleted together with the report of what it held, a ma
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, or_, select
@@ -143,7 +144,7 @@ class JournalView:
     work_types: list[WorkTypeView]
     values: tuple[str, ...]  # the marks the school's scale allows
     # student id -> their marks in the subject in other classes during the period, by day
-    earlier_marks: dict[int, list[EarlierMark]] = field(default_factory=dict)
+    earlier_marks: dict[int, list[EarlierMark]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
