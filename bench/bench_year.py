@@ -1,8 +1,8 @@
 """Benchmark of the academic year's life cycle on the 1,100-student demo school (issue #8).
 
 (a) closing the year: `plan_close` + `preview` + `apply_close` (orders, ~2,100 enrolment changes, the archive
-    with the summary of final marks and the movement book as XLSX and PDF, the undo record) on SQLite, and on PostgreSQL when
-    ZHURNAL_BENCH_PG answers: seconds scaled to the reference machine by the fixed CPU loop (≤ 2 s).
+    with the summary of final marks and the movement book as XLSX and PDF, the undo record) on SQLite, and on
+    PostgreSQL when ZHURNAL_BENCH_PG answers: seconds scaled to the reference machine by the fixed CPU loop (≤ 2 s).
 (b) opening the next year (propose + apply: 22 classes, curriculum, assignments) and undoing the closing
     are reported for information.
 (c) the demo district (50 schools, about 55,000 students; BENCH_QUICK=1: 5) on SQLite, in a child process:

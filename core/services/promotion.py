@@ -610,8 +610,8 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
                 insert(Enrolment).returning(Enrolment.person_id, Enrolment.id, sort_by_parameter_order=True),
                 started[start:start + 1000]):
             new_by_person[person_id] = enrolment_id
-    for row in started:
-        recorder.created_row(Enrolment.__tablename__, new_by_person[row["person_id"]], 1)
+    for new in started:
+        recorder.created_row(Enrolment.__tablename__, new_by_person[new["person_id"]], 1)
     recorder.changing(year, ["status"])
     year.status = "closed"
     uow.session.flush()
