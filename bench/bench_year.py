@@ -1,8 +1,8 @@
 """Benchmark of the academic year's life cycle on the 1,100-student demo school (issue #8).
 
 (a) closing the year: `plan_close` + `preview` + `apply_close` (orders, ~2,100 enrolment changes, the archive
-    with the movement book as XLSX and PDF, the undo record) on SQLite, and on PostgreSQL when
-    ZHURNAL_BENCH_PG answers: seconds scaled to the reference machine by the fixed CPU loop (≤ 2 s).
+    with the summary of final marks and the movement book as XLSX and PDF, the undo record) on SQLite, and on
+    PostgreSQL when ZHURNAL_BENCH_PG answers: seconds scaled to the reference machine by the fixed CPU loop (≤ 2 s).
 (b) opening the next year (propose + apply: 22 classes, curriculum, assignments) and undoing the closing
     are reported for information.
 (c) the demo district (50 schools, about 55,000 students; BENCH_QUICK=1: 5) on SQLite, in a child process:
@@ -44,6 +44,35 @@ CPU_REF_S = 0.091  # bench_demo.py's fixed CPU loop on the reference machine (2 
 PASSWORD = "correct horse battery staple 42"
 
 
+def give_year_marks(store: Store) -> None:
+    """A confirmed year mark for every active student in every subject taught to their class, in bulk (the
+    demo has no term marks, and closing refuses while final marks are missing); as tests/year_support.py."""
+    from sqlalchemy import select
+
+    from zhurnal.core.models import Enrolment, SchoolClass, Subject, TeachingAssignment, TermMark, utcnow
+
+    with store.session() as session:
+        taught = session.execute(
+            select(SchoolClass.id, SchoolClass.school_id, SchoolClass.year_id, SchoolClass.name, Subject.id,
+                   Subject.name).distinct()
+            .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
+            .join(Subject, Subject.id == TeachingAssignment.subject_id)
+            .where(TeachingAssignment.deleted_at.is_(None))).all()
+        students: dict[int, list[int]] = {}
+        for class_id, person_id in session.execute(select(Enrolment.class_id, Enrolment.person_id).where(
+                Enrolment.end_date.is_(None))):
+            students.setdefault(class_id, []).append(person_id)
+        rows = [{"school_id": school_id, "year_id": year_id, "term_kind": "year", "term_number": 0,
+                 "student_id": student, "subject_id": subject_id, "class_id": class_id, "subject_name": subject,
+                 "class_name": class_name, "value": "5" if student % 3 else "4", "confirmed_at": utcnow(),
+                 "version": 1}
+                for class_id, school_id, year_id, class_name, subject_id, subject in taught
+                for student in students.get(class_id, [])]
+        for start in range(0, len(rows), 20000):
+            session.execute(TermMark.__table__.insert(), rows[start:start + 20000])
+        session.commit()
+
+
 def _measure(store: Store, folder: Path) -> dict[str, float | int]:
     import fpdf  # noqa: F401 - imported before timing: module loading is not the operation
     import openpyxl  # noqa: F401
@@ -58,6 +87,7 @@ def _measure(store: Store, folder: Path) -> dict[str, float | int]:
 
     store.upgrade()
     build_demo(store, seed=1, today=TODAY, admin_login="admin", admin_password_hash=hash_password(PASSWORD))
+    give_year_marks(store)
     actor = AuthService(store).login("admin", PASSWORD).actor
     old = YearService(store).list(actor)[0]
     rollover, promotion = RolloverService(store), PromotionService(store)
@@ -106,6 +136,7 @@ def _district_child(schools: int, database: str) -> None:
     store = Store(f"sqlite:///{database}")
     store.upgrade()
     build_demo(store, seed=1, schools=schools, today=TODAY)
+    give_year_marks(store)
     with store.session(write=False) as session:
         years = {sid: yid for sid, yid in session.execute(select(School.id, AcademicYear.id).join(
             AcademicYear, AcademicYear.school_id == School.id))}

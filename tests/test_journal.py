@@ -326,3 +326,54 @@ def test_a_closed_year_is_read_only(store, admin, world):
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(AuditRecord).where(
             AuditRecord.action == "mark.create")) == 0
+
+
+def test_marks_stay_with_a_student_moved_to_another_class_and_show_in_its_journal(store, admin, school, world):
+    from sqlalchemy import event
+
+    from zhurnal.core.services.enrolments import EnrolmentService
+    from zhurnal.core.services.journal import EarlierMark
+    from zhurnal.core.services.orders import OrderService
+
+    journal = JournalService(store)
+    entry_day = date(2026, 11, 20)
+    b_class = make_class(store, school.school_id, 5, "Б")
+    teacher_id = world.teacher.person_id
+    assert teacher_id is not None
+    b_assignment = AssignmentService(store).assign(admin, b_class, world.subject_id, teacher_id, today=TODAY).id
+    a, b, _ = world.students
+    in_a = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 16), 1, today=entry_day)
+    journal.set_mark(world.teacher, in_a.id, a, "3", today=entry_day)
+    journal.set_mark(world.teacher, in_a.id, b, "4", today=entry_day)
+    order = OrderService(store).create(admin, "7-у", date(2026, 11, 17), "transfer", "Приказ 7-у").id
+    EnrolmentService(store).transfer(admin, a, b_class, date(2026, 11, 18), order)
+    in_b = journal.add_lesson(world.teacher, b_assignment, date(2026, 11, 20), 1, today=entry_day)
+    journal.set_mark(world.teacher, in_b.id, a, "5", today=entry_day)
+    with store.session() as s:  # the marks belong to the student and the lesson: the move touched none
+        assert s.scalar(select(func.count()).select_from(Mark).where(Mark.student_id == a)) == 2
+    statements: list[str] = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        grid = journal.open(world.teacher, b_assignment, today=TODAY)
+        with_one = len(statements)
+        statements.clear()
+        old = journal.open(world.teacher, world.assignment_id, today=TODAY)
+        assert len(statements) == with_one  # the same queries whatever the marks
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert [s.id for s in grid.students] == [a]
+    default = next(w.id for w in grid.work_types if w.is_default)
+    assert grid.earlier_marks == {a: [EarlierMark(date(2026, 11, 16), "3", "5А", default)]}
+    assert [(m.student_id, m.value) for m in grid.marks] == [(a, "5")]
+    # the old class's journal keeps the marks given there and shows, read-only, the one given after the move
+    assert {(m.student_id, m.value) for m in old.marks} == {(a, "3"), (b, "4")}
+    assert old.earlier_marks == {a: [EarlierMark(date(2026, 11, 20), "5", "5Б", default)]}
+    # the term-mark suggestion in the new class counts the marks of the old one
+    term_id = grid.term_id
+    assert term_id is not None
+    rows = {r.student_id: r for r in TermMarkService(store).suggestions(world.teacher, b_assignment, term_id)}
+    assert (rows[a].marks, rows[a].average, rows[a].suggested) == (2, Decimal("4.00"), "4")

@@ -192,7 +192,8 @@ def test_the_protocol_lists_every_student_with_the_order(demo, actor):
 def test_the_archive_is_stored_with_its_manifest(demo, actor, tmp_path):
     open_next(demo, actor)
     report = PromotionService(demo).apply_close(actor, plan(demo, actor), archive_dir=tmp_path)
-    assert [f.name for f in report.archive] == ["movement-book.xlsx", "movement-book.pdf", "manifest.json"]
+    assert [f.name for f in report.archive] == ["final-marks.xlsx", "final-marks.pdf", "movement-book.xlsx",
+                                                "movement-book.pdf", "manifest.json"]
     with demo.session(write=False) as session:
         rows = {r.name: base64.b64decode(r.content) for r in session.scalars(select(YearArchiveFile))}
     manifest = json.loads(rows["manifest.json"])
@@ -200,10 +201,62 @@ def test_the_archive_is_stored_with_its_manifest(demo, actor, tmp_path):
     for entry in manifest["files"]:
         assert hashlib.sha256(rows[entry["name"]]).hexdigest() == entry["sha256"]
         assert (report.archive_folder / entry["name"]).read_bytes() == rows[entry["name"]]
-    assert rows["movement-book.pdf"].startswith(b"%PDF")
+    assert rows["movement-book.pdf"].startswith(b"%PDF") and rows["final-marks.pdf"].startswith(b"%PDF")
+    assert {e["name"] for e in manifest["files"]} == {f.name for f in report.archive} - {"manifest.json"}
     assert report.archive_folder.parent.parent == tmp_path
     # stored as rows, so every backup carries the archive (the backup dumps every table of the schema)
     assert "year_archive_files" in {t.name for t in tables_in_order()}
+
+
+def test_the_archive_has_the_summary_of_final_marks_with_the_titles_of_that_year(demo, actor, tmp_path):
+    from zhurnal.core.models import Person, Subject, TermMark
+
+    with demo.session() as session:
+        mark = session.scalars(select(TermMark).where(TermMark.class_name == "5А", TermMark.term_number == 0)
+                               .order_by(TermMark.student_id, TermMark.subject_id)).first()
+        assert mark is not None
+        student = session.get(Person, mark.student_id)
+        assert student is not None
+        name = " ".join(p for p in (student.last_name, student.first_name, student.middle_name) if p)
+        old_title, value = mark.subject_name, mark.value
+        session.execute(TermMark.__table__.insert(), [{
+            "school_id": mark.school_id, "year_id": mark.year_id, "term_kind": "quarter", "term_number": 4,
+            "student_id": mark.student_id, "subject_id": mark.subject_id, "class_id": mark.class_id,
+            "subject_name": old_title, "class_name": "5А", "value": "3", "confirmed_at": mark.confirmed_at,
+            "version": 1}])
+        subject = session.get(Subject, mark.subject_id)
+        assert subject is not None
+        subject.name = "Переименованный предмет"  # renamed after the marks were given
+        session.commit()
+    students = active_in(demo, "5А")
+    open_next(demo, actor)
+    PromotionService(demo).apply_close(actor, plan(demo, actor), archive_dir=tmp_path)
+    with demo.session(write=False) as session:
+        rows = {r.name: base64.b64decode(r.content) for r in session.scalars(select(YearArchiveFile))}
+    manifest = json.loads(rows["manifest.json"])
+    assert hashlib.sha256(rows["final-marks.xlsx"]).hexdigest() == next(
+        e["sha256"] for e in manifest["files"] if e["name"] == "final-marks.xlsx")
+    book = CalamineWorkbook.from_filelike(io.BytesIO(rows["final-marks.xlsx"]))
+    sheet = book.get_sheet_by_name("5А").to_python()
+    assert "5А" in sheet[0][0] and "2026/2027" in sheet[0][0]
+    top, sub = sheet[1], sheet[2]
+    assert "Переименованный предмет" not in top
+    first = top.index(old_title)
+    span = next((i for i in range(first + 1, len(top)) if top[i] != ""), len(top))
+    columns = {label: first + i for i, label in enumerate(sub[first:span])}
+    assert list(columns)[-1] == "год" and "4 ч" in columns  # the terms with marks, then the year
+    row = next(r for r in sheet[3:] if r[1] == name)
+    assert row[columns["4 ч"]] == 3 and row[columns["год"]] == int(value)
+    # every active student of 5А has a row (year_support gives them all year marks)
+    assert len(sheet) - 3 == students
+
+
+def active_in(store, class_name: str) -> int:
+    with store.session(write=False) as session:
+        return session.scalar(select(func.count()).select_from(Enrolment).join(SchoolClass)
+                              .join(AcademicYear, AcademicYear.id == SchoolClass.year_id)
+                              .where(SchoolClass.name == class_name, AcademicYear.name == "2026/2027",
+                                     Enrolment.end_date.is_(None))) or 0
 
 
 def test_undo_of_a_closing_restores_exactly_then_the_opening(demo, actor, tmp_path):

@@ -1,12 +1,15 @@
 """The class journal of one teaching assignment: lessons (date, number, topic, homework), marks, attendance.
 
 A teacher keeps the journal of their own assignments; readers see it read-only (journal_rules.scope).
-Opening a journal is five indexed queries whatever the class size, so the grid opens at once. Nothing is
+Opening a journal is a fixed number of indexed queries whatever the class size, so the grid opens at once. A
+student moved in from another class mid-period brings the marks they got there in the subject: the view lists
+them, read-only, as earlier marks (marks belong to the student and the lesson, never to the enrolment). Nothing is
 removed: a lesson is soft-deleted together with the report of what it held, a mark change appends history.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -97,6 +100,17 @@ class MarkView:
 
 
 @dataclass(frozen=True)
+class EarlierMark:
+    """A mark a student of the journal got in the same subject in another class of the school during the
+    period (before a transfer, or after one away): shown read-only in the new class's journal."""
+
+    day: date
+    value: str
+    class_name: str
+    work_type_id: int
+
+
+@dataclass(frozen=True)
 class WorkTypeView:
     id: int
     name: str
@@ -129,6 +143,8 @@ class JournalView:
     term_marks: dict[int, str]  # student id -> the confirmed mark of the term
     work_types: list[WorkTypeView]
     values: tuple[str, ...]  # the marks the school's scale allows
+    # student id -> their marks in the subject in other classes during the period, by day
+    earlier_marks: dict[int, list[EarlierMark]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -209,6 +225,26 @@ def _students(uow: UnitOfWork, class_id: int, start: date, end: date) -> list[St
         if pid not in seen:  # two stints in the same class in one period: one row from the first start
             seen[pid] = StudentRow(pid, full_name(last, first, middle), s, e)
     return list(seen.values())
+
+
+def _earlier_marks(uow: UnitOfWork, assignment: TeachingAssignment, students: list[int], start: date,
+                   end: date) -> dict[int, list[EarlierMark]]:
+    """The students' marks in the assignment's subject from lessons of other classes in the period (one query)."""
+    result: dict[int, list[EarlierMark]] = {}
+    if not students:
+        return result
+    rows = uow.session.execute(
+        select(Mark.student_id, Lesson.day, Mark.value, SchoolClass.name, Mark.work_type_id)
+        .join(Lesson, Lesson.id == Mark.lesson_id)
+        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+        .join(SchoolClass, SchoolClass.id == Lesson.class_id)
+        .where(Mark.student_id.in_(students), Mark.deleted_at.is_(None), Lesson.deleted_at.is_(None),
+               Lesson.class_id != assignment.class_id, TeachingAssignment.subject_id == assignment.subject_id,
+               Lesson.day >= start, Lesson.day <= end)
+        .order_by(Mark.student_id, Lesson.day, Lesson.number, Mark.id))
+    for student_id, day, value, class_name, work_type_id in rows:
+        result.setdefault(student_id, []).append(EarlierMark(day, value, class_name, work_type_id))
+    return result
 
 
 def _require_student(uow: UnitOfWork, student_id: int, lesson: Lesson) -> None:
@@ -298,14 +334,14 @@ class JournalService(Service):
         work_types = [WorkTypeView(w.id, w.name, float(w.weight), w.is_default) for w in uow.session.scalars(
             select(WorkType).where(WorkType.school_id == uow.school_id, WorkType.archived.is_(False))
             .order_by(WorkType.id))]
+        students = _students(uow, school_class.id, first, last)
         return JournalView(
             assignment.id, school_class.id, school_class.name, subject.id, subject.name,
             full_name(teacher.last_name, teacher.first_name, teacher.middle_name), assignment.subgroup, year.id,
             first, last, term.id if term else None, term.name if term else None,
             writable and year.status != "closed", lock_date(settings, day),
-            _students(uow, school_class.id, first, last),
-            [_lesson_view(lesson) for lesson in lessons], marks, attendance, term_marks, work_types,
-            allowed_values(settings))
+            students, [_lesson_view(lesson) for lesson in lessons], marks, attendance, term_marks, work_types,
+            allowed_values(settings), _earlier_marks(uow, assignment, [s.id for s in students], first, last))
 
     @service("journal.write")
     def add_lesson(self, uow: UnitOfWork, assignment_id: int, day: date, number: int, topic: str | None = None,

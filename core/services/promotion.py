@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from zhurnal.core.errors import Conflict, ValidationFailed
 from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Order, Person, SchoolClass
@@ -242,8 +242,10 @@ def missing_final_marks(uow: UnitOfWork, year: AcademicYear) -> list[MissingMark
             .where(SchoolClass.year_id == year.id, Enrolment.school_id == uow.school_id,
                    Enrolment.end_date.is_(None))):
         students.setdefault(class_id, set()).add(person_id)
-    given = set(uow.session.execute(select(TermMark.student_id, TermMark.subject_id).where(
-        TermMark.year_id == year.id, TermMark.term_number == 0)).all())
+    given: dict[int, set[int]] = {}  # subject -> the students with a year mark in it
+    for student_id, subject_id in uow.session.execute(select(TermMark.student_id, TermMark.subject_id).where(
+            TermMark.year_id == year.id, TermMark.term_number == 0)):
+        given.setdefault(subject_id, set()).add(student_id)
     taught: dict[tuple[int, int], tuple[SchoolClass, str, set[str]]] = {}
     for school_class, subject_name, subject_id, teacher in uow.session.execute(
             select(SchoolClass, Subject.name, Subject.id, Person)
@@ -255,7 +257,7 @@ def missing_final_marks(uow: UnitOfWork, year: AcademicYear) -> list[MissingMark
         entry[2].add(full_name(teacher.last_name, teacher.first_name, teacher.middle_name))
     missing = []
     for (class_id, subject_id), (school_class, subject_name, teachers) in taught.items():
-        lacking = sum(1 for student in students.get(class_id, ()) if (student, subject_id) not in given)
+        lacking = len(students.get(class_id, set()) - given.get(subject_id, set()))
         if lacking:
             missing.append((school_class.parallel, school_class.letter, subject_name,
                             MissingMark(school_class.name, subject_name, ", ".join(sorted(teachers)), lacking)))
@@ -266,15 +268,19 @@ def missing_final_marks(uow: UnitOfWork, year: AcademicYear) -> list[MissingMark
 # Plan
 # ---------------------------------------------------------------------------------------------------------
 
-def active_enrolments(uow: UnitOfWork, year: AcademicYear) -> list[tuple[Enrolment, SchoolClass, Person]]:
-    """The year's enrolments still open (the active students), with their class and person."""
+def active_enrolments(uow: UnitOfWork, year: AcademicYear) -> list[tuple[Any, SchoolClass]]:
+    """The year's enrolments still open (the active students): rows of enrolment_id, person_id, last_name,
+    first_name, middle_name, birth_date, each with its class. Plain rows, not ORM objects: a district closes
+    tens of thousands, and the classes are a few dozen objects loaded once."""
+    classes = {c.id: c for c in uow.session.scalars(select(SchoolClass).where(SchoolClass.year_id == year.id))}
     rows = uow.session.execute(
-        select(Enrolment, SchoolClass, Person)
+        select(Enrolment.id.label("enrolment_id"), Enrolment.person_id, Enrolment.class_id, Person.last_name,
+               Person.first_name, Person.middle_name, Person.birth_date)
         .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
         .join(Person, Person.id == Enrolment.person_id)
         .where(SchoolClass.year_id == year.id, Enrolment.school_id == uow.school_id, Enrolment.end_date.is_(None))
         .order_by(SchoolClass.parallel, SchoolClass.letter, Person.name_key, Person.id)).all()
-    return [(e, c, p) for e, c, p in rows]
+    return [(r, classes[r.class_id]) for r in rows]
 
 
 def next_year_of(uow: UnitOfWork, year: AcademicYear) -> AcademicYear | None:
@@ -326,10 +332,10 @@ def build_plan(uow: UnitOfWork, year: AcademicYear, after_basic: str = "continue
     t = _targets(uow, year, nxt)
     levels = t["levels"]
     students = []
-    for e, c, p in active_enrolments(uow, year):
+    for r, c in active_enrolments(uow, year):
         outcome, target = _default(levels.get(c.grade_level_id), levels, c, t, after_basic)
-        students.append(StudentOutcome(p.id, full_name(p.last_name, p.first_name, p.middle_name), p.birth_date,
-                                       e.id, c.id, c.name, c.parallel, outcome, target))
+        students.append(StudentOutcome(r.person_id, full_name(r.last_name, r.first_name, r.middle_name),
+                                       r.birth_date, r.enrolment_id, c.id, c.name, c.parallel, outcome, target))
     return ClosePlan(year.id, year.name, year.end_date, nxt.id if nxt else None, nxt.name if nxt else None,
                      nxt.start_date if nxt else None, after_basic, dict(orders or {}), tuple(students))
 
@@ -359,7 +365,7 @@ def check_plan(uow: UnitOfWork, plan: ClosePlan) -> list[Problem]:
         if not lv.is_terminal and lv.next_level_id is None:
             problems.append(Problem("grade_levels", "no_next", f"Параллель {lv.number}: не указан следующий "
                                                                "класс, а параллель не выпускная"))
-    active = {e.person_id: (e, c) for e, c, _ in active_enrolments(uow, year)}
+    active = {r.person_id: (r, c) for r, c in active_enrolments(uow, year)}
     planned = {s.person_id: s for s in plan.students}
     missing = [s for s in plan.students if s.outcome is None] + [
         None for pid in active if pid not in planned]
@@ -577,7 +583,7 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
                        Enrolment.person_id.in_(ids[start:start + 1000]))):
             enrolments[row.person_id] = row
     ending: list[dict[str, Any]] = []
-    started: list[tuple[StudentOutcome, Enrolment, Order]] = []
+    started: list[dict[str, Any]] = []
     for s in plan.students:
         assert s.outcome is not None
         ref = plan.order_for(s)
@@ -592,16 +598,20 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
                        "_new_version": old.version + 1})
         if s.outcome in STAYING:
             target = new_classes[s.target_class or ""]
-            new = Enrolment(school_id=uow.school_id, person_id=s.person_id, class_id=target.id,
-                            start_date=nxt.start_date, start_reason=START_REASON[s.outcome],
-                            start_order_id=order.id)
-            started.append((s, new, order))
+            started.append({"school_id": uow.school_id, "person_id": s.person_id, "class_id": target.id,
+                            "start_date": nxt.start_date, "start_reason": START_REASON[s.outcome],
+                            "start_order_id": order.id, "version": 1})
     _end_enrolments(uow, ending)
-    uow.session.add_all([n for _, n, _ in started])
-    uow.session.flush()
-    new_by_person = {s.person_id: n for s, n, _ in started}
-    for _, n, _ in started:
-        recorder.created(n)
+    # The new enrolments are one batched INSERT returning the ids in the order given (ORM objects cost a
+    # thousand constructions and a flush per school); the rows are as the mapper would write them (version 1).
+    new_by_person: dict[int, int] = {}
+    for start in range(0, len(started), 1000):
+        for person_id, enrolment_id in uow.session.execute(
+                insert(Enrolment).returning(Enrolment.person_id, Enrolment.id, sort_by_parameter_order=True),
+                started[start:start + 1000]):
+            new_by_person[person_id] = enrolment_id
+    for new in started:
+        recorder.created_row(Enrolment.__tablename__, new_by_person[new["person_id"]], 1)
     recorder.changing(year, ["status"])
     year.status = "closed"
     uow.session.flush()
@@ -610,13 +620,13 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
     items = []
     for s in plan.students:
         assert s.outcome is not None
-        started_row = new_by_person.get(s.person_id)
+        started_id = new_by_person.get(s.person_id)
         ref = plan.order_for(s)
         assert ref is not None
         items.append(CloseItem(s.person_id, s.full_name, s.class_name, s.outcome,
-                               s.target_class if started_row is not None else (s.destination or None),
+                               s.target_class if started_id is not None else (s.destination or None),
                                order_label(orders[(fold(ref.number.strip()), ref.date.year)]),
-                               int(enrolments[s.person_id].id), started_row.id if started_row is not None else None))
+                               int(enrolments[s.person_id].id), started_id))
     counts = plan.counts()
     run = recorder.save(nxt.id, counts)
     uow.audit("year.close", object_type="academic_year", object_id=year.id,

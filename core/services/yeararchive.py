@@ -1,9 +1,10 @@
-"""The archive of a closed year: the movement book as XLSX and PDF and a SHA-256 manifest.
+"""The archive of a closed year: the summary of final marks and the movement book as XLSX and PDF and a SHA-256
+manifest.
 
 The documents are stored as rows of `year_archive_files` (base64 text: the backup format dumps tables and has
 no binary columns), so every backup carries them and undoing the closing removes them exactly. A copy is
 written to archive/<school code>/<year>/ in the data folder for people to open; the rows stay the record.
-The summary of final marks (сводная ведомость) joins the archive when the journal exists (issue #7).
+The summary of final marks (сводная ведомость) is read from the term marks' snapshots (core/services/finalsummary.py).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from zhurnal.core.locations import archive_dir
 from zhurnal.core.models import AcademicYear, School, YearArchiveFile
 from zhurnal.core.services import yearlog
 from zhurnal.core.services.base import Service, service
+from zhurnal.core.services.finalsummary import summary, summary_pdf, summary_xlsx
 from zhurnal.core.services.movements import book_pdf, book_xlsx, movement_book
 from zhurnal.core.services.years import get_year
 from zhurnal.core.uow import UnitOfWork
 
 MANIFEST = "manifest.json"
+DOCUMENTS = ("final-marks.xlsx", "final-marks.pdf", "movement-book.xlsx", "movement-book.pdf")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -43,7 +46,10 @@ def build_documents(uow: UnitOfWork, year: AcademicYear) -> list[ArchiveFile]:
     school = uow.session.get(School, uow.school_id)
     school_name = school.name if school else ""
     book = movement_book(uow, year.start_date, year.end_date)
-    documents = [("movement-book.xlsx", XLSX_TYPE, book_xlsx(book, school_name)),
+    marks = summary(uow, year)
+    documents = [("final-marks.xlsx", XLSX_TYPE, summary_xlsx(marks, year.name, school_name)),
+                 ("final-marks.pdf", "application/pdf", summary_pdf(marks, year.name, school_name)),
+                 ("movement-book.xlsx", XLSX_TYPE, book_xlsx(book, school_name)),
                  ("movement-book.pdf", "application/pdf", book_pdf(book, school_name))]
     files = [ArchiveFile(name, media, len(data), hashlib.sha256(data).hexdigest(), data)
              for name, media, data in documents]
@@ -86,7 +92,7 @@ def write_copies(uow: UnitOfWork, year: AcademicYear, files: list[ArchiveFile], 
 def remove_copies(uow: UnitOfWork, year: AcademicYear, root: Path | None = None) -> None:
     """Remove the archive files written at closing (after undoing it), leaving other files alone."""
     folder = year_folder(uow, year, root)
-    for name in ("movement-book.xlsx", "movement-book.pdf", MANIFEST):
+    for name in (*DOCUMENTS, MANIFEST):
         (folder / name).unlink(missing_ok=True)
 
 

@@ -67,6 +67,11 @@ class Recorder:
         """A row this run inserted (flushed, so it has its id)."""
         self.items.append({"action": "create", "table_name": row.__tablename__, "row_id": row.id, "row": row})
 
+    def created_row(self, table_name: str, row_id: int, version: int | None) -> None:
+        """A row this run inserted in bulk (outside the mapper), by table, id and version."""
+        self.items.append({"action": "create", "table_name": table_name, "row_id": row_id, "row": None,
+                           "version": version})
+
     def changing(self, row: Any, fields: list[str]) -> None:
         """Call before changing `fields` of `row`: keeps their current values."""
         before = {f: _encode(getattr(row, f)) for f in [*fields, "version"]}
