@@ -49,3 +49,13 @@ def default_database_url() -> str:
     if url:
         return url
     return f"sqlite:///{default_database_path()}"
+
+
+def imports_dir() -> Path:
+    """The folder the import wizard lists first: files put here by the operator (not created by zhurnal)."""
+    return data_dir() / "imports"
+
+
+def exports_dir() -> Path:
+    """The folder exports go to by default (created on the first export, readable by the owner only)."""
+    return data_dir() / "exports"

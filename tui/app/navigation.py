@@ -32,6 +32,8 @@ SECTIONS: dict[str, Section] = {
     "classes": Section(_SCREENS + "classes", "ClassesScreen", "classes.title", "school.read"),
     "orders": Section(_SCREENS + "orders", "OrdersScreen", "orders.title", "people.read"),
     "backups": Section(_SCREENS + "backups", "BackupsScreen", "backups.title", "backup.create"),
+    "import": Section(_SCREENS + "imports", "ImportScreen", "import.title", "import.run"),
+    "export": Section(_SCREENS + "exports", "ExportScreen", "export.title", "export.personal_data"),
 }
 
 # binding id -> (key, target of App.action_open)
