@@ -139,6 +139,28 @@ def test_import_wizard_reads_maps_previews_and_applies(demo, actor, data_folder)
     assert found(demo, actor, "Импортова") == ["Импортова Алла Петровна"]
 
 
+def test_a_file_refused_for_its_mapping_is_fixed_in_the_wizard(demo, actor, data_folder):  # noqa: F811
+    write_csv(data_folder / "imports" / "staff.csv", [["Ф", "Имя", "Должность", "Номер приказа", "Дата приказа"],
+                                                      ["Фиксова", "Нина", "учитель химии", "78-к", "25.08.2026"]])
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = await open_import(pilot)
+        screen.query_one("#import-path", Input).value = "staff.csv"
+        await pilot.press("f9")
+        await settle(pilot)
+        assert screen.step == "mapping" and screen.prepared is None  # refused: no surname column
+        assert "Нет столбцов «Фамилия» и «Имя»" in screen_text(app)
+        assert not screen.check_action("preview", ())
+        await choose_field(pilot, screen, "Ф", "last_name")
+        assert screen.prepared is not None and {r[0]: r[1] for r in rows(app)}["Ф"] == "Фамилия"
+        await pilot.press("f9")
+        await settle(pilot)
+        assert screen.step == "preview" and "новых: 1" in screen_text(app)
+
+    drive(app, scenario)
+
+
 def test_an_unreadable_file_is_reported_and_the_wizard_stays_on_the_file(demo, actor, data_folder):  # noqa: F811
     (data_folder / "imports" / "broken.csv").write_bytes("Фамилия;Имя\nИванов;\"Иван\n".encode())
     app = make_app(demo, actor)

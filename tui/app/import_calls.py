@@ -18,7 +18,16 @@ from zhurnal.core.services.users import UserService
 from zhurnal.plugins.engine.export import ExportFailed, ExportResult, export
 from zhurnal.plugins.engine.formats import WriteOptions
 from zhurnal.plugins.engine.limits import limits_from
-from zhurnal.plugins.engine.run import ImportOptions, ImportResult, Prepared, execute, prepare, read_path
+from zhurnal.plugins.engine.mapping import MappedColumn
+from zhurnal.plugins.engine.run import (
+    ImportOptions,
+    ImportResult,
+    Prepared,
+    draft_mapping,
+    execute,
+    prepare,
+    read_path,
+)
 from zhurnal.plugins.manager import Hub, PluginError
 from zhurnal.tui.app.context import Context
 from zhurnal.tui.i18n import t
@@ -79,6 +88,26 @@ def prepare_import(ctx: Context, hub: Hub, path: Path, options: ImportOptions) -
     if options.today is None and ctx.today is not None:
         options = replace(options, today=ctx.today)
     return prepare(hub, ctx.store, actor, data, path.name, options, limits)
+
+
+@dataclass(frozen=True)
+class MappingDraft:
+    """A file whose mapping stops the import: what the wizard shows so the user can fix it."""
+
+    file_name: str
+    entity: str
+    columns: list[MappedColumn]
+    problems: list[str]
+
+
+def draft_import(ctx: Context, hub: Hub, path: Path, options: ImportOptions) -> MappingDraft | None:
+    """The mapping of a file `prepare_import` refused, when the mapping is what stops it (None otherwise)."""
+    limits = limits_from()
+    entity, columns, problems = draft_mapping(hub, ctx.store, ctx.signed_in(), read_path(path, limits), path.name,
+                                              options, limits)
+    if entity is None or not problems:
+        return None
+    return MappingDraft(path.name, entity, columns, problems)
 
 
 def run_import(ctx: Context, hub: Hub, prepared: Prepared, *, dry_run: bool) -> ImportResult:

@@ -27,9 +27,10 @@ from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Select
 
 from zhurnal.core.errors import ZhurnalError
 from zhurnal.plugins.builtin.russian_layout import LAYOUTS
-from zhurnal.plugins.engine.run import ImportOptions, ImportResult, Prepared
+from zhurnal.plugins.engine.mapping import MappedColumn
+from zhurnal.plugins.engine.run import ImportFailed, ImportOptions, ImportResult, Prepared
 from zhurnal.tui.app import import_calls
-from zhurnal.tui.app.import_calls import ENTITIES, HubData
+from zhurnal.tui.app.import_calls import ENTITIES, HubData, MappingDraft
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import CallFailed
 from zhurnal.tui.app.screens.base import AppScreen
@@ -57,6 +58,14 @@ class ImportPrepared(Message):
     def __init__(self, prepared: Prepared) -> None:
         super().__init__()
         self.prepared = prepared
+
+
+class ImportDrafted(Message):
+    """The file was refused because of its mapping: the mapping is shown for the user to fix."""
+
+    def __init__(self, draft: MappingDraft) -> None:
+        super().__init__()
+        self.draft = draft
 
 
 class ImportRan(Message):
@@ -121,6 +130,7 @@ class ImportScreen(AppScreen):
         self.choice: Choice | None = None
         self.mapping: dict[str, str] | None = None  # the user's own column header -> field ("" unused)
         self.prepared: Prepared | None = None
+        self.draft: MappingDraft | None = None  # a file refused for its mapping, shown to be fixed
         self.dry: ImportResult | None = None
         self.result: ImportResult | None = None
         self.select_column: int | None = None  # the column to highlight once the file is read again
@@ -235,6 +245,8 @@ class ImportScreen(AppScreen):
             return True
         if self.busy or self.step != wanted or self.hub is None:
             return False
+        if action == "preview":
+            return self.prepared is not None
         if action == "apply":
             return self.dry is not None and self.dry.clean and has_changes(self.dry)
         return True
@@ -297,8 +309,16 @@ class ImportScreen(AppScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-work")
     def prepare_file(self, choice: Choice, mapping: dict[str, str] | None) -> None:
         assert self.hub is not None
+        options = self.options(choice, mapping)
         try:
-            prepared = import_calls.prepare_import(self.ctx, self.hub.hub, choice.path, self.options(choice, mapping))
+            try:
+                prepared = import_calls.prepare_import(self.ctx, self.hub.hub, choice.path, options)
+            except ImportFailed as refused:
+                draft = import_calls.draft_import(self.ctx, self.hub.hub, choice.path, options)
+                if draft is None:
+                    raise refused from None
+                self.post_message(ImportDrafted(draft))
+                return
         except ZhurnalError as exc:
             self.post_message(CallFailed(str(exc), "import-prepare"))
             return
@@ -308,6 +328,15 @@ class ImportScreen(AppScreen):
     def prepared_file(self, message: ImportPrepared) -> None:
         self.busy = False
         self.prepared = message.prepared
+        self.draft = None
+        self.dry = None
+        self.show_mapping()
+
+    @on(ImportDrafted)
+    def drafted(self, message: ImportDrafted) -> None:
+        self.busy = False
+        self.prepared = None
+        self.draft = message.draft
         self.dry = None
         self.show_mapping()
 
@@ -322,24 +351,40 @@ class ImportScreen(AppScreen):
             lines.append("; ".join(prepared.notes))
         return "\n".join(lines)
 
+    def columns(self) -> tuple[str, list[MappedColumn]] | None:
+        """The entity and columns on show: of the prepared file, else of the refused one."""
+        if self.prepared is not None:
+            return self.prepared.entity, self.prepared.columns
+        if self.draft is not None:
+            return self.draft.entity, self.draft.columns
+        return None
+
     def show_mapping(self) -> None:
-        prepared = self.prepared
-        assert prepared is not None
-        self.query_one("#import-summary", Static).update(self.summary(prepared))
+        shown = self.columns()
+        assert shown is not None
+        entity, columns = shown
+        if self.prepared is not None:
+            self.query_one("#import-summary", Static).update(self.summary(self.prepared))
+            status = Text(t("import.mapping.hint"))
+        else:
+            assert self.draft is not None
+            self.query_one("#import-summary", Static).update(
+                t("import.summary.refused", name=self.draft.file_name, entity=entity_label(entity)))
+            status = Text("; ".join(self.draft.problems), style=BAD)
         table = self.query_one("#import-table", DataTable)
         table.clear(columns=True)
         table.add_column(t("import.col.column"), key="column")
         table.add_column(t("import.col.field"), key="field")
         table.add_column(t("import.col.how"), key="how")
-        for column in prepared.columns:
+        for column in columns:
             how = source_label(column.source) + (f" — {column.note}" if column.note else "")
             style = "" if column.field else "dim"
             table.add_row(Text(column.header or "—", style=style), Text(column.label, style=style), how,
                           key=str(column.index))
         self.query_one("#import-field", Select).set_options(
             [(t("import.field.unused"), UNUSED), *((f"{c.header} ({c.field})", c.field)
-                                                   for c in LAYOUTS[prepared.entity])])
-        self.query_one("#import-status", Static).update(t("import.mapping.hint"))
+                                                   for c in LAYOUTS[entity])])
+        self.query_one("#import-status", Static).update(status)
         self.show_step("mapping")
         if self.select_column is not None and self.select_column < table.row_count:
             table.move_cursor(row=self.select_column)
@@ -356,9 +401,10 @@ class ImportScreen(AppScreen):
     @on(DataTable.RowHighlighted, "#import-table")
     def show_field(self) -> None:
         index = self.highlighted_column()
-        if index is None or self.prepared is None:
+        shown = self.columns()
+        if index is None or shown is None:
             return
-        column = self.prepared.columns[index]
+        column = shown[1][index]
         self.query_one("#import-field-label", Label).update(t("import.field.of", header=column.header))
         fields = self.query_one("#import-field", Select)
         wanted = column.field or UNUSED
@@ -370,16 +416,18 @@ class ImportScreen(AppScreen):
         if not event.select.has_focus_within or event.value != event.select.value:
             return  # set from the highlighted row (or superseded since), not chosen by the user
         index = self.highlighted_column()
-        if index is None or self.prepared is None or self.choice is None or self.busy:
+        shown = self.columns()
+        if index is None or shown is None or self.choice is None or self.busy:
             return
-        column = self.prepared.columns[index]
+        columns = shown[1]
+        column = columns[index]
         value = "" if event.value in (UNUSED, Select.BLANK) else str(event.value)
         if value == (column.field or ""):
             return
         mapping = dict(self.mapping or {})
         mapping[column.header] = value
         if value:  # the field moves: the column that fed it is left unused
-            for other in self.prepared.columns:
+            for other in columns:
                 if other.field == value and other.index != index:
                     mapping[other.header] = ""
         self.mapping = mapping
@@ -499,6 +547,7 @@ class ImportScreen(AppScreen):
         if self.busy:
             return
         self.prepared = self.dry = self.result = None
+        self.draft = None
         self.mapping = None
         self.show_step("file")
         self.busy = True
