@@ -204,3 +204,22 @@ def test_export_writes_the_file_after_the_password(demo, actor, data_folder):  #
         assert f"Выгружено строк: {len(lines) - 1}" in screen_text(app)
 
     drive(app, scenario)
+
+
+def test_subjects_export_needs_no_password(demo, actor, data_folder):  # noqa: F811
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        pilot.app.action_open("export")  # type: ignore[attr-defined]
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#export-entity", Select).value = "subjects"
+        await settle(pilot)
+        path = Path(screen.query_one("#export-path", Input).value)
+        assert path.name.startswith("subjects-")
+        await pilot.press("f9")
+        await settle(pilot)
+        assert not isinstance(app.screen, PasswordScreen) and path.exists()
+        assert path.read_bytes().decode("utf-8-sig").splitlines()[0] == "Предмет;Краткое название"
+
+    drive(app, scenario)

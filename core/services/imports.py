@@ -44,17 +44,21 @@ from zhurnal.core.models import (
     Person,
     SchoolClass,
     StaffPosition,
+    Subject,
     utcnow,
 )
+from zhurnal.core.permissions import check
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import LATIN_LOOKALIKES, active_on
+from zhurnal.core.services.common import clean_label
 from zhurnal.core.services.guardianship import RELATIONS
 from zhurnal.core.services.persons import PERSON_FIELDS, PersonInput, PersonView, clean_person, name_key
 from zhurnal.core.services.persons import view as person_view
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import Problem, clean_text, errors, fold, format_date
 
-ENTITIES = ("students", "staff", "parents")
+ENTITIES = ("students", "staff", "parents", "subjects")
+PEOPLE = ("students", "staff", "parents")  # the entities whose rows are persons (personal data)
 MODES = ("add_update", "add_only", "update_only")
 # Kinds a row can end up as; "skipped" is a row the mode leaves alone (add_only on a match, update_only on
 # a new person).
@@ -144,7 +148,18 @@ class ParentRecord:
     problems: tuple[Problem, ...] = ()
 
 
-Record = StudentRecord | StaffRecord | ParentRecord
+@dataclass(frozen=True)
+class SubjectRecord:
+    """One row of a subject list: the name (matched case- and ё-folded) and the short name (problems: name,
+    short_name)."""
+
+    row: int
+    name: str | None
+    short_name: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+Record = StudentRecord | StaffRecord | ParentRecord | SubjectRecord
 
 
 @dataclass(frozen=True)
@@ -888,7 +903,84 @@ class _Plan:
         return events
 
 
-def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan, list[_Row]]:
+class _SubjectPlan:
+    """The subjects a batch adds or renames (short name), matched by the folded name; written through the
+    ORM like SubjectService does (a school has tens of subjects, not thousands)."""
+
+    def __init__(self, uow: UnitOfWork, batch: ImportBatch) -> None:
+        self.session = uow.session
+        self.school_id = uow.school_id
+        self.batch = batch
+        self.existing = {fold(row.name): row for row in self.session.scalars(
+            select(Subject).where(Subject.school_id == self.school_id))}
+        self.seen: dict[str, int] = {}  # folded name -> first row
+        self.new: list[tuple[str, str | None]] = []
+        self.updates: dict[int, str | None] = {}  # subject id -> new short name
+        self.real_ids: dict[int, int] = {}
+
+    def subject(self, record: SubjectRecord, out: _Row) -> None:
+        name, problems = clean_label(record.name, "name", "Название предмета", required=True, max_len=200)
+        short, found = clean_label(record.short_name, "short_name", "Краткое название", max_len=40)
+        for p in problems + found:
+            out.error(p.field, p.code, p.message)
+        if name is None or out.rejected:
+            return
+        key = fold(name)
+        out.name = name
+        if key in self.seen:
+            out.error("name", "duplicate", f"предмет «{name}» уже есть в строке {self.seen[key]} файла")
+            return
+        self.seen[key] = record.row
+        row = self.existing.get(key)
+        mode = self.batch.mode
+        if row is None:
+            if mode == "update_only":
+                out.kind = "skipped"
+                return
+            out.kind = "new"
+            self.new.append((name, short))
+            return
+        if mode == "add_only":
+            out.kind = "skipped"
+            return
+        if row.archived:
+            out.detail.append("в архиве")
+        if short is not None and short != row.short_name:  # an empty cell never clears a stored value
+            out.kind = "changed"
+            out.fields.append("short_name")
+            self.updates[row.id] = short
+
+    def write(self) -> list[AuditEvent]:
+        events: list[AuditEvent] = []
+        for name, short in self.new:
+            row = Subject(school_id=self.school_id, name=name, short_name=short, archived=False)
+            self.session.add(row)
+            self.session.flush()
+            events.append(AuditEvent("subject.create", "subject", row.id, None,
+                                     fields=["name"] + (["short_name"] if short else []), detail="import"))
+        for subject_id, short in self.updates.items():
+            stored = self.session.get(Subject, subject_id)
+            assert stored is not None
+            stored.short_name = short
+            self.session.flush()
+            events.append(AuditEvent("subject.update", "subject", stored.id, None, fields=["short_name"],
+                                     detail="import"))
+        return events
+
+
+def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan, list[_Row]]:
+    if batch.entity == "subjects":
+        subjects = _SubjectPlan(uow, batch)
+        outcomes = []
+        for record in batch.records:
+            if not isinstance(record, SubjectRecord):
+                raise TypeError(f"subjects: expected SubjectRecord, got {type(record).__name__}")
+            out = _Row(record.row)
+            out.problems += [RowProblem(record.row, p.field, p.code, p.message, p.severity)
+                             for p in record.problems]
+            subjects.subject(record, out)
+            outcomes.append(out)
+        return subjects, outcomes
     plan = _Plan(uow, batch)
     handlers = {"students": (StudentRecord, plan.student), "staff": (StaffRecord, plan.staff),
                 "parents": (ParentRecord, plan.parent)}
@@ -906,7 +998,8 @@ def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan, list[_Row]]:
     return plan, outcomes
 
 
-def _report_changes(plan: _Plan, outcomes: Iterable[_Row]) -> tuple[list[Change], list[RowProblem], dict[str, int]]:
+def _report_changes(plan: _Plan | _SubjectPlan,
+                    outcomes: Iterable[_Row]) -> tuple[list[Change], list[RowProblem], dict[str, int]]:
     counts = dict.fromkeys(KINDS, 0)
     changes, problems = [], []
     real = getattr(plan, "real_ids", {})
@@ -961,8 +1054,10 @@ class ImportService(Service):
                dry_run: bool) -> list[ImportReport]:
         for batch in batches:
             _check_batch(batch)
+            if batch.entity not in PEOPLE:
+                check(uow.actor, "school.write")  # the school's structure: who may edit it by hand
         savepoint = uow.session.begin_nested()
-        planned: list[tuple[_Plan, list[_Row]]] = []
+        planned: list[tuple[_Plan | _SubjectPlan, list[_Row]]] = []
         events: list[AuditEvent] = []
         refused = False
         for batch in batches:

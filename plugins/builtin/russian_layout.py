@@ -116,8 +116,18 @@ PARENTS = (
     Column("child_class", "Класс ребёнка", ("child class", "класс обучающегося")),
 )
 
-LAYOUTS: dict[str, tuple[Column, ...]] = {"students": STUDENTS, "staff": STAFF, "parents": PARENTS}
-TITLES = {"students": "обучающиеся", "staff": "сотрудники", "parents": "родители (законные представители)"}
+SUBJECTS = (
+    Column("name", "Предмет", ("название предмета", "учебный предмет", "наименование предмета", "subject",
+                               "subject name", "subject_name", "name")),
+    Column("short_name", "Краткое название", ("сокращение", "краткое наименование", "кратко", "short name",
+                                              "short_name", "abbreviation", "code")),
+)
+
+LAYOUTS: dict[str, tuple[Column, ...]] = {"students": STUDENTS, "staff": STAFF, "parents": PARENTS,
+                                          "subjects": SUBJECTS}
+TITLES = {"students": "обучающиеся", "staff": "сотрудники", "parents": "родители (законные представители)",
+          "subjects": "предметы"}
+PEOPLE = ("students", "staff", "parents")  # entities whose rows are persons: personal data
 # Fields whose presence tells which entity a table holds when the user did not say.
 DISTINCTIVE = {"staff": ("position",), "parents": ("child_name", "child_snils", "child_birth_date"),
                "students": ("class_name",)}

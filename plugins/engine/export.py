@@ -99,6 +99,8 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
     Entity "all" (BUNDLE) writes the whole school with a multi_table exporter (`export_bundle`)."""
     if entity == BUNDLE and not template:
         return export_bundle(hub, store, actor, format, out, options, on)
+    if entity in STRUCTURE:
+        return _export_structure(hub, store, actor, entity, format, out, options, template=template)
     exporter = hub.exporter(format)
     hub.require(store, actor, [EXPORT_ACTION, *exporter.actions], "export")
     if entity not in _ROWS:
@@ -114,6 +116,34 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
         options = WriteOptions(options.encoding, options.delimiter, {**options.extra, "classes": classes})
     try:
         exporter.write([table], out, options)
+    except FormatError as exc:
+        raise ExportFailed(f"Экспорт в {exporter.name} не записан: {exc}") from None
+    return ExportResult(entity, exporter.name, len(rows))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The school's structure (subjects): no personal data, so school.read is enough and no password is asked.
+# ---------------------------------------------------------------------------------------------------------
+
+STRUCTURE = ("subjects",)
+
+
+def _subject_rows(store: Store, actor: Actor) -> list[dict[str, Cell]]:
+    from zhurnal.core.services.subjects import SubjectService
+
+    return [{"name": s.name, "short_name": s.short_name} for s in SubjectService(store).list(actor)]
+
+
+def _export_structure(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: BinaryIO,
+                      options: WriteOptions | None, *, template: bool) -> ExportResult:
+    exporter = hub.exporter(format)
+    hub.require(store, actor, ["school.read", *exporter.actions], "export")
+    if exporter.entities is not None and entity not in exporter.entities:
+        raise ExportFailed(f"Формат {exporter.name} не экспортирует «{entity}»")
+    rows = [] if template else _subject_rows(store, actor)
+    table = build_table(entity, rows, spreadsheet=exporter.spreadsheet)
+    try:
+        exporter.write([table], out, options or WriteOptions())
     except FormatError as exc:
         raise ExportFailed(f"Экспорт в {exporter.name} не записан: {exc}") from None
     return ExportResult(entity, exporter.name, len(rows))

@@ -19,6 +19,7 @@ from zhurnal.core.services.imports import (
     Record,
     StaffRecord,
     StudentRecord,
+    SubjectRecord,
 )
 from zhurnal.core.services.persons import PersonInput
 from zhurnal.core.validation import Problem, fold, parse_date
@@ -163,7 +164,12 @@ def _parent(row: _Row) -> ParentRecord:
     return ParentRecord(row.number, person, child, row.relation("relation", "Кем приходится"), tuple(row.problems))
 
 
-BUILDERS: dict[str, Callable[[_Row], Record]] = {"students": _student, "staff": _staff, "parents": _parent}
+def _subject(row: _Row) -> SubjectRecord:
+    return SubjectRecord(row.number, row.text("name"), row.text("short_name"), tuple(row.problems))
+
+
+BUILDERS: dict[str, Callable[[_Row], Record]] = {"students": _student, "staff": _staff, "parents": _parent,
+                                                 "subjects": _subject}
 
 
 def build_records(entity: str, rows: Sequence[SourceRow], columns: Sequence[MappedColumn]) -> list[Record]:

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import Header, Input, Label, ProgressBar, Select, Static
 
 from zhurnal.core.errors import ZhurnalError
-from zhurnal.plugins.engine.export import ExportResult
+from zhurnal.plugins.engine.export import STRUCTURE, ExportResult
 from zhurnal.tui.app import import_calls
 from zhurnal.tui.app.import_calls import EXPORT_ENTITIES, HubData
 from zhurnal.tui.app.keys import bind
@@ -167,7 +167,7 @@ class ExportScreen(AppScreen):
         actor = self.ctx.signed_in()
 
         def answered(password: str | None) -> None:
-            if not password:
+            if not password and entity not in STRUCTURE:
                 return
             self.busy = True
             self.query_one("#export-progress-area").display = True
@@ -175,12 +175,15 @@ class ExportScreen(AppScreen):
             self.refresh_bindings()
             self.write(entity, str(format_value), path, password)
 
+        if entity in STRUCTURE:  # no personal data: no password
+            answered(None)
+            return
         self.app.push_screen(PasswordScreen(t("export.password.title"),
                                             t("export.password.prompt", login=actor.login),
                                             [t("export.password.why")]), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export-work")
-    def write(self, entity: str, format: str, path: Path, password: str) -> None:
+    def write(self, entity: str, format: str, path: Path, password: str | None) -> None:
         assert self.hub is not None
         try:
             result = import_calls.run_export(self.ctx, self.hub.hub, entity, format, path, password)

@@ -1,0 +1,83 @@
+"""Subjects through the import engine, on both engines: Russian and English headers, matching by the folded
+name, row and column messages, modes, an idempotent re-import, the structure permission, and the export in
+CSV, XLSX and JSON that imports back unchanged."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.test_import_support import export_csv, run, teacher, write_csv
+from zhurnal.core.errors import PermissionDenied
+from zhurnal.core.services.subjects import SubjectService
+from zhurnal.plugins.engine.export import export
+from zhurnal.plugins.engine.formats import WriteOptions
+from zhurnal.plugins.engine.run import ImportOptions, execute, prepare
+from zhurnal.plugins.manager import Hub
+
+
+@pytest.fixture
+def hub() -> Hub:
+    return Hub(entry_points=False)
+
+
+def names(store, actor) -> dict[str, str | None]:
+    return {s.name: s.short_name for s in SubjectService(store).list(actor, include_archived=True)}
+
+
+def test_subjects_are_added_then_matched_by_folded_name(hub, store, admin, tmp_path):
+    SubjectService(store).create(admin, "Математика")
+    path = write_csv(tmp_path / "subjects.csv", [["Предмет", "Сокращение"], ["математика", "мат."],
+                                                 ["Русский язык", "рус."], ["Физическая культура", ""]])
+    dry = run(hub, store, admin, path, entity="subjects", dry_run=True)
+    assert dry.report.counts == {"new": 2, "changed": 1, "unchanged": 0, "skipped": 0, "rejected": 0}
+    assert names(store, admin) == {"Математика": None}  # a dry run writes nothing
+    applied = run(hub, store, admin, path, entity="subjects")
+    assert applied.applied
+    assert names(store, admin) == {"Математика": "мат.", "Русский язык": "рус.", "Физическая культура": None}
+    again = run(hub, store, admin, path, entity="subjects")
+    assert again.report.counts["unchanged"] == 3 and again.report.counts["new"] == 0
+    assert len(names(store, admin)) == 3
+
+
+def test_english_headers_modes_and_row_column_messages(hub, store, admin, tmp_path):
+    path = write_csv(tmp_path / "subjects.csv", [["Subject", "Short name"], ["Biology", "bio"], ["BIOLOGY", ""],
+                                                 ["", "x"]], delimiter=",")
+    bad = run(hub, store, admin, path, entity="subjects")
+    assert not bad.applied and names(store, admin) == {}
+    texts = [str(m) for m in bad.messages]
+    assert any(t.startswith("Строка 3, столбец «Subject»: ") and "уже есть в строке 2" in t for t in texts), texts
+    assert any(t.startswith("Строка 4, столбец «Subject»") for t in texts), texts
+    good = write_csv(tmp_path / "good.csv", [["Subject", "Short name"], ["Biology", "bio"]], delimiter=",")
+    only_update = run(hub, store, admin, good, entity="subjects", mode="update_only")
+    assert only_update.report.counts["skipped"] == 1 and names(store, admin) == {}
+    assert run(hub, store, admin, good, entity="subjects", mode="add_only").applied
+    assert names(store, admin) == {"Biology": "bio"}
+
+
+def test_a_missing_name_column_is_refused_and_a_teacher_may_not_import(hub, store, admin, school, tmp_path):
+    path = write_csv(tmp_path / "subjects.csv", [["Что-то"], ["Химия"]])
+    from zhurnal.plugins.engine.run import ImportFailed
+
+    with pytest.raises(ImportFailed, match="Нет столбца «Предмет»"):
+        run(hub, store, admin, path, entity="subjects")
+    fine = write_csv(tmp_path / "fine.csv", [["Предмет"], ["Химия"]])
+    with pytest.raises(PermissionDenied):
+        run(hub, store, teacher(school.school_id), fine, entity="subjects")
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx", "json"])
+def test_export_imports_back_unchanged(hub, store, admin, format):
+    SubjectService(store).create(admin, "История", "ист.")
+    SubjectService(store).create(admin, "=Опасный", None)
+    out = io.BytesIO()
+    result = export(hub, store, admin, "subjects", format, out, WriteOptions())
+    assert result.rows == 2
+    if format == "csv":
+        text = export_csv(hub, store, admin, "subjects")
+        assert text.splitlines()[0] == "Предмет;Краткое название" and "'=Опасный" in text
+    prepared = prepare(hub, store, admin, out.getvalue(), f"subjects.{format}",
+                       ImportOptions(format=format, entity="subjects"))
+    again = execute(hub, store, admin, prepared, dry_run=True)
+    assert again.report.counts["unchanged"] == 2 and again.clean
