@@ -1,6 +1,6 @@
-"""Subjects through the import engine, on both engines: Russian and English headers, matching by the folded
+"""Subjects and classes through the import engine, on both engines: Russian and English headers, matching by the folded
 name, row and column messages, modes, an idempotent re-import, the structure permission, and the export in
-CSV, XLSX and JSON that imports back unchanged."""
+CSV, XLSX and JSON that imports back unchanged; classes by year + name with their class teacher."""
 
 from __future__ import annotations
 
@@ -81,3 +81,46 @@ def test_export_imports_back_unchanged(hub, store, admin, format):
                        ImportOptions(format=format, entity="subjects"))
     again = execute(hub, store, admin, prepared, dry_run=True)
     assert again.report.counts["unchanged"] == 2 and again.clean
+
+
+# ------------------------------------------------------------------------------------------------ classes
+
+
+def class_list(store, actor) -> dict[str, str | None]:
+    from zhurnal.core.services.classes import ClassService
+    from zhurnal.core.services.years import YearService
+
+    year = YearService(store).list(actor)[0]
+    return {c.name: c.class_teacher_name for c in ClassService(store).list(actor, year.id)}
+
+
+def test_classes_match_by_year_and_name_and_take_their_class_teacher(hub, store, admin, school, tmp_path):
+    from tests.test_import_support import DATA, make_classes
+
+    make_classes(store, school.school_id)  # 1А 5А 5Б 10А
+    assert run(hub, store, admin, DATA / "staff_utf8_comma.csv").applied  # Соколова Татьяна Михайловна
+    path = write_csv(tmp_path / "classes.csv", [["Класс", "Классный руководитель"],
+                                                ["5а", "Соколова Татьяна Михайловна"], ["6В", ""], ["5 Б", ""]])
+    dry = run(hub, store, admin, path, entity="classes", dry_run=True)
+    assert dry.messages == [] and dry.report.counts == {"new": 1, "changed": 1, "unchanged": 1, "skipped": 0,
+                                                        "rejected": 0}
+    assert run(hub, store, admin, path, entity="classes").applied
+    listed = class_list(store, admin)
+    assert listed["6В"] is None and listed["5А"] == "Соколова Татьяна Михайловна" and "5Б" in listed
+    again = run(hub, store, admin, path, entity="classes")
+    assert again.report.counts["unchanged"] == 3
+    out = io.BytesIO()
+    assert export(hub, store, admin, "classes", "csv", out, WriteOptions(), on=dry.prepared.today).rows == 5
+    assert out.getvalue().decode("utf-8-sig").splitlines()[0] == "Учебный год;Класс;Классный руководитель"
+
+
+def test_class_rows_name_row_and_column(hub, store, admin, school, tmp_path):
+    path = write_csv(tmp_path / "classes.csv", [["Учебный год", "Класс", "Кл. руководитель"],
+                                                ["1999/2000", "5А", ""], ["", "5Q", ""], ["", "7Г", "Никто Никтоевич"]])
+    bad = run(hub, store, admin, path, entity="classes")
+    texts = [str(m) for m in bad.messages]
+    assert not bad.applied
+    assert any(t.startswith("Строка 2, столбец «Учебный год»: «1999/2000» не найден") for t in texts), texts
+    assert any(t.startswith("Строка 3, столбец «Класс»") for t in texts), texts
+    assert any(t.startswith("Строка 4, столбец «Кл. руководитель»") and "не найден среди сотрудников" in t
+               for t in texts), texts

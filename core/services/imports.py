@@ -57,7 +57,7 @@ from zhurnal.core.services.persons import view as person_view
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import Problem, clean_text, errors, fold, format_date
 
-ENTITIES = ("students", "staff", "parents", "subjects")
+ENTITIES = ("students", "staff", "parents", "subjects", "classes")
 PEOPLE = ("students", "staff", "parents")  # the entities whose rows are persons (personal data)
 MODES = ("add_update", "add_only", "update_only")
 # Kinds a row can end up as; "skipped" is a row the mode leaves alone (add_only on a match, update_only on
@@ -159,7 +159,19 @@ class SubjectRecord:
     problems: tuple[Problem, ...] = ()
 
 
-Record = StudentRecord | StaffRecord | ParentRecord | SubjectRecord
+@dataclass(frozen=True)
+class ClassRecord:
+    """One row of a class list: the academic year's name (None: the year holding the import's day), the
+    class ("5А") and the class teacher's full name (problems: year, class_name, class_teacher)."""
+
+    row: int
+    year: str | None
+    class_name: str | None
+    class_teacher: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+Record = StudentRecord | StaffRecord | ParentRecord | SubjectRecord | ClassRecord
 
 
 @dataclass(frozen=True)
@@ -968,19 +980,156 @@ class _SubjectPlan:
         return events
 
 
-def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan, list[_Row]]:
-    if batch.entity == "subjects":
-        subjects = _SubjectPlan(uow, batch)
+class _ClassPlan:
+    """The classes a batch adds, or whose class teacher it sets, matched by year + parallel + letter; checked
+    with ClassService's own helpers (grade level, letter, open year, staff member) in the import's transaction."""
+
+    def __init__(self, uow: UnitOfWork, batch: ImportBatch) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self.school_id = uow.school_id
+        self.batch = batch
+        self.today = batch.today or date.today()
+        self.years = list(self.session.scalars(select(AcademicYear).where(AcademicYear.school_id == self.school_id)
+                                               .order_by(AcademicYear.start_date)))
+        self.existing = {(c.year_id, c.parallel, c.letter): c for c in self.session.scalars(
+            select(SchoolClass).where(SchoolClass.school_id == self.school_id))}
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        for pid, key in self.session.execute(select(Person.id, Person.name_key)
+                                             .where(Person.school_id == self.school_id)):
+            self.by_name[key].append(pid)
+        self.seen: dict[tuple[int, int, str], int] = {}
+        self.new: list[tuple[AcademicYear, int, int, str, int | None]] = []  # year, level id, parallel, letter, t.
+        self.updates: dict[int, int] = {}  # class id -> class teacher id
+        self.real_ids: dict[int, int] = {}
+
+    def year(self, out: _Row, name: str | None) -> AcademicYear | None:
+        if name is None:
+            found = [y for y in self.years if y.start_date <= self.today <= y.end_date]
+            if not found:
+                out.error("year", "required", f"Учебный год: не указан, а на {format_date(self.today)} учебного "
+                                              "года нет")
+                return None
+            return found[0]
+        key = fold(name).replace("-", "/").replace(" ", "")
+        found = [y for y in self.years if fold(y.name).replace("-", "/").replace(" ", "") == key]
+        if not found:
+            known = ", ".join(y.name for y in self.years) or "нет ни одного"
+            out.error("year", "not_found", f"Учебный год: «{name}» не найден; есть: {known}")
+            return None
+        return found[0]
+
+    def teacher(self, out: _Row, name: str) -> int | None:
+        from zhurnal.core.errors import ValidationFailed
+        from zhurnal.core.services.classes import require_staff
+
+        staff = []
+        for pid in self.by_name.get(fold(" ".join(name.split())), []):
+            try:
+                require_staff(self.uow, pid, "class_teacher", "Классный руководитель", self.today)
+            except ValidationFailed:
+                continue
+            staff.append(pid)
+        if not staff:
+            out.error("class_teacher", "not_found", f"Классный руководитель: «{name}» не найден среди сотрудников")
+            return None
+        if len(staff) > 1:
+            out.error("class_teacher", "ambiguous", f"Классный руководитель: «{name}» — {len(staff)} сотрудника с "
+                                                    "таким ФИО; назначьте руководителя на экране класса")
+            return None
+        return staff[0]
+
+    def school_class(self, record: ClassRecord, out: _Row) -> None:
+        from zhurnal.core.errors import ValidationFailed
+        from zhurnal.core.services.classes import clean_letter, grade_level
+        from zhurnal.core.services.years import require_open
+
+        year = self.year(out, record.year)
+        if record.class_name is None:
+            out.error("class_name", "required", "Класс: обязательное поле не заполнено")
+            return
+        match = _CLASS_NAME.fullmatch(unicodedata.normalize("NFC", record.class_name).strip())
+        if match is None:
+            out.error("class_name", "bad_format", f"Класс: «{record.class_name}» — ожидается номер и буква, "
+                                                  "например 5А")
+            return
+        letter, problems = clean_letter(match[2])
+        for p in problems:
+            out.error("class_name", p.code, p.message)
+        teacher = self.teacher(out, record.class_teacher) if record.class_teacher else None
+        if year is None or letter is None or out.rejected:
+            return
+        parallel = int(match[1])
+        out.name = f"{parallel}{letter} ({year.name})"
+        key = (year.id, parallel, letter)
+        if key in self.seen:
+            out.error("class_name", "duplicate", f"класс {parallel}{letter} уже есть в строке {self.seen[key]} файла")
+            return
+        self.seen[key] = record.row
+        row = self.existing.get(key)
+        mode = self.batch.mode
+        if (row is None and mode == "update_only") or (row is not None and mode == "add_only"):
+            out.kind = "skipped"
+            return
+        try:
+            if row is None or (teacher is not None and teacher != row.class_teacher_id):
+                require_open(year, "year")
+            level = grade_level(self.uow, parallel, "class_name") if row is None else None
+        except ValidationFailed as exc:
+            for p in exc.problems:
+                out.error(p.field, p.code, p.message)
+            return
+        if row is None:
+            assert level is not None
+            out.kind = "new"
+            self.new.append((year, level.id, parallel, letter, teacher))
+        elif teacher is not None and teacher != row.class_teacher_id:
+            out.kind = "changed"
+            out.fields.append("class_teacher")
+            self.updates[row.id] = teacher
+
+    def write(self) -> list[AuditEvent]:
+        events: list[AuditEvent] = []
+        for year, level_id, parallel, letter, teacher in self.new:
+            row = SchoolClass(school_id=self.school_id, year_id=year.id, grade_level_id=level_id, parallel=parallel,
+                              letter=letter, name=f"{parallel}{letter}", class_teacher_id=teacher)
+            self.session.add(row)
+            self.session.flush()
+            events.append(AuditEvent("class.create", "class", row.id, None, detail="import",
+                                     fields=["year_id", "parallel", "letter", "name"]
+                                     + (["class_teacher_id"] if teacher is not None else [])))
+        for class_id, teacher in self.updates.items():
+            stored = self.session.get(SchoolClass, class_id)
+            assert stored is not None
+            stored.class_teacher_id = teacher
+            self.session.flush()
+            events.append(AuditEvent("class.update", "class", class_id, None, fields=["class_teacher_id"],
+                                     detail="import"))
+        return events
+
+
+def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]:
+    if batch.entity in ("subjects", "classes"):
+        structure: _SubjectPlan | _ClassPlan
+        if batch.entity == "subjects":
+            structure = _SubjectPlan(uow, batch)
+            expected: type = SubjectRecord
+        else:
+            structure = _ClassPlan(uow, batch)
+            expected = ClassRecord
         outcomes = []
         for record in batch.records:
-            if not isinstance(record, SubjectRecord):
-                raise TypeError(f"subjects: expected SubjectRecord, got {type(record).__name__}")
+            if not isinstance(record, expected):
+                raise TypeError(f"{batch.entity}: expected {expected.__name__}, got {type(record).__name__}")
             out = _Row(record.row)
             out.problems += [RowProblem(record.row, p.field, p.code, p.message, p.severity)
                              for p in record.problems]
-            subjects.subject(record, out)
+            if isinstance(structure, _SubjectPlan):
+                structure.subject(record, out)  # type: ignore[arg-type]
+            else:
+                structure.school_class(record, out)  # type: ignore[arg-type]
             outcomes.append(out)
-        return subjects, outcomes
+        return structure, outcomes
     plan = _Plan(uow, batch)
     handlers = {"students": (StudentRecord, plan.student), "staff": (StaffRecord, plan.staff),
                 "parents": (ParentRecord, plan.parent)}
@@ -998,7 +1147,7 @@ def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan, li
     return plan, outcomes
 
 
-def _report_changes(plan: _Plan | _SubjectPlan,
+def _report_changes(plan: _Plan | _SubjectPlan | _ClassPlan,
                     outcomes: Iterable[_Row]) -> tuple[list[Change], list[RowProblem], dict[str, int]]:
     counts = dict.fromkeys(KINDS, 0)
     changes, problems = [], []
@@ -1057,7 +1206,7 @@ class ImportService(Service):
             if batch.entity not in PEOPLE:
                 check(uow.actor, "school.write")  # the school's structure: who may edit it by hand
         savepoint = uow.session.begin_nested()
-        planned: list[tuple[_Plan | _SubjectPlan, list[_Row]]] = []
+        planned: list[tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]] = []
         events: list[AuditEvent] = []
         refused = False
         for batch in batches:

@@ -123,10 +123,18 @@ SUBJECTS = (
                                               "short_name", "abbreviation", "code")),
 )
 
+CLASSES = (
+    Column("year", "Учебный год", ("год", "уч. год", "academic year", "school year", "year")),
+    Column("class_name", "Класс", ("название класса", "class", "class name", "class_name", "form")),
+    Column("class_teacher", "Классный руководитель", ("кл. руководитель", "классный руководитель (ФИО)",
+                                                      "class teacher", "class_teacher", "form tutor",
+                                                      "homeroom teacher")),
+)
+
 LAYOUTS: dict[str, tuple[Column, ...]] = {"students": STUDENTS, "staff": STAFF, "parents": PARENTS,
-                                          "subjects": SUBJECTS}
+                                          "subjects": SUBJECTS, "classes": CLASSES}
 TITLES = {"students": "обучающиеся", "staff": "сотрудники", "parents": "родители (законные представители)",
-          "subjects": "предметы"}
+          "subjects": "предметы", "classes": "классы"}
 PEOPLE = ("students", "staff", "parents")  # entities whose rows are persons: personal data
 # Fields whose presence tells which entity a table holds when the user did not say.
 DISTINCTIVE = {"staff": ("position",), "parents": ("child_name", "child_snils", "child_birth_date"),

@@ -100,7 +100,7 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
     if entity == BUNDLE and not template:
         return export_bundle(hub, store, actor, format, out, options, on)
     if entity in STRUCTURE:
-        return _export_structure(hub, store, actor, entity, format, out, options, template=template)
+        return _export_structure(hub, store, actor, entity, format, out, options, template=template, on=on)
     exporter = hub.exporter(format)
     hub.require(store, actor, [EXPORT_ACTION, *exporter.actions], "export")
     if entity not in _ROWS:
@@ -125,7 +125,7 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
 # The school's structure (subjects): no personal data, so school.read is enough and no password is asked.
 # ---------------------------------------------------------------------------------------------------------
 
-STRUCTURE = ("subjects",)
+STRUCTURE = ("subjects", "classes")
 
 
 def _subject_rows(store: Store, actor: Actor) -> list[dict[str, Cell]]:
@@ -134,13 +134,27 @@ def _subject_rows(store: Store, actor: Actor) -> list[dict[str, Cell]]:
     return [{"name": s.name, "short_name": s.short_name} for s in SubjectService(store).list(actor)]
 
 
+def _class_rows(store: Store, actor: Actor, on: date | None) -> list[dict[str, Cell]]:
+    """The classes of the academic year holding `on` (today by default), with the class teacher's name."""
+    from zhurnal.core.services.classes import ClassService
+    from zhurnal.core.services.years import YearService
+
+    day = on or date.today()
+    years = [y for y in YearService(store).list(actor) if y.start <= day <= y.end]
+    if not years:
+        return []
+    return [{"year": years[0].name, "class_name": c.name, "class_teacher": c.class_teacher_name}
+            for c in ClassService(store).list(actor, years[0].id, day)]
+
+
 def _export_structure(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: BinaryIO,
-                      options: WriteOptions | None, *, template: bool) -> ExportResult:
+                      options: WriteOptions | None, *, template: bool, on: date | None = None) -> ExportResult:
     exporter = hub.exporter(format)
     hub.require(store, actor, ["school.read", *exporter.actions], "export")
     if exporter.entities is not None and entity not in exporter.entities:
         raise ExportFailed(f"Формат {exporter.name} не экспортирует «{entity}»")
-    rows = [] if template else _subject_rows(store, actor)
+    rows = [] if template else (_subject_rows(store, actor) if entity == "subjects" else
+                                _class_rows(store, actor, on))
     table = build_table(entity, rows, spreadsheet=exporter.spreadsheet)
     try:
         exporter.write([table], out, options or WriteOptions())

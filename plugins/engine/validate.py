@@ -13,6 +13,7 @@ from datetime import date
 
 from zhurnal.core.services.imports import (
     ChildKey,
+    ClassRecord,
     GuardianInput,
     OrderRef,
     ParentRecord,
@@ -168,8 +169,13 @@ def _subject(row: _Row) -> SubjectRecord:
     return SubjectRecord(row.number, row.text("name"), row.text("short_name"), tuple(row.problems))
 
 
+def _class(row: _Row) -> ClassRecord:
+    return ClassRecord(row.number, row.text("year"), row.text("class_name"), row.text("class_teacher"),
+                       tuple(row.problems))
+
+
 BUILDERS: dict[str, Callable[[_Row], Record]] = {"students": _student, "staff": _staff, "parents": _parent,
-                                                 "subjects": _subject}
+                                                 "subjects": _subject, "classes": _class}
 
 
 def build_records(entity: str, rows: Sequence[SourceRow], columns: Sequence[MappedColumn]) -> list[Record]:
