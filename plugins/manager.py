@@ -38,7 +38,7 @@ DEFAULT_PLUGINS = ("zhurnal.plugins.builtin.csv_format",
                    "zhurnal.plugins.builtin.oneroster",
                    )
 ENTRY_POINT_GROUP = PROJECT_NAME
-ENTITIES = ("students", "staff", "parents", "subjects", "classes")
+ENTITIES = ("students", "staff", "parents", "subjects", "classes", "assignments")
 HOOKS = ("register_permissions", "register_importers", "register_exporters")  # the order they are collected in
 IMPORT_ACTION, EXPORT_ACTION = "import.run", "export.personal_data"
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")

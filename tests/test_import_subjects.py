@@ -1,6 +1,7 @@
 """Subjects and classes through the import engine, on both engines: Russian and English headers, matching by the folded
 name, row and column messages, modes, an idempotent re-import, the structure permission, and the export in
-CSV, XLSX and JSON that imports back unchanged; classes by year + name with their class teacher."""
+CSV, XLSX and JSON that imports back unchanged; classes by year + name with their class teacher; teaching
+assignments by class + subject + teacher + subgroup."""
 
 from __future__ import annotations
 
@@ -124,3 +125,47 @@ def test_class_rows_name_row_and_column(hub, store, admin, school, tmp_path):
     assert any(t.startswith("Строка 3, столбец «Класс»") for t in texts), texts
     assert any(t.startswith("Строка 4, столбец «Кл. руководитель»") and "не найден среди сотрудников" in t
                for t in texts), texts
+
+
+# ------------------------------------------------------------------------------------ teaching assignments
+
+
+def test_assignments_match_class_subject_teacher_and_subgroup(hub, store, admin, school, tmp_path):
+    from tests.test_import_support import DATA, make_classes
+    from zhurnal.core.services.assignments import AssignmentService
+
+    make_classes(store, school.school_id)
+    assert run(hub, store, admin, DATA / "staff_utf8_comma.csv").applied  # Соколова, Волков
+    SubjectService(store).create(admin, "Математика")
+    SubjectService(store).create(admin, "Физика")
+    path = write_csv(tmp_path / "load.csv", [
+        ["Класс", "Предмет", "Учитель", "Дата рождения учителя", "Подгруппа"],
+        ["5А", "математика", "Соколова Татьяна Михайловна", "14.02.1980", ""],
+        ["5Б", "Физика", "Волков Андрей Павлович", "", "1 группа"],
+        ["5Б", "Физика", "Волков Андрей Павлович", "", "2 группа"]])
+    dry = run(hub, store, admin, path, entity="assignments", dry_run=True)
+    assert dry.messages == [] and dry.report.counts["new"] == 3
+    assert run(hub, store, admin, path, entity="assignments").applied
+    live = AssignmentService(store).list(admin)
+    assert {(a.class_name, a.subject_name, a.subgroup) for a in live} == {
+        ("5Б", "Физика", "1 группа"), ("5Б", "Физика", "2 группа"), ("5А", "Математика", None)}
+    again = run(hub, store, admin, path, entity="assignments")
+    assert again.report.counts["unchanged"] == 3 and len(AssignmentService(store).list(admin)) == 3
+    out = io.BytesIO()
+    assert export(hub, store, admin, "assignments", "csv", out, WriteOptions(), on=dry.prepared.today).rows == 3
+    back = prepare(hub, store, admin, out.getvalue(), "load.csv", ImportOptions(format="csv", entity="assignments",
+                                                                                 today=dry.prepared.today))
+    assert execute(hub, store, admin, back, dry_run=True).report.counts["unchanged"] == 3
+
+
+def test_assignment_rows_name_row_and_column(hub, store, admin, school, tmp_path):
+    from tests.test_import_support import make_classes
+
+    make_classes(store, school.school_id)
+    path = write_csv(tmp_path / "load.csv", [["Класс", "Предмет", "Учитель"], ["9Я", "Химия", "Никто Никтоевич"]])
+    bad = run(hub, store, admin, path, entity="assignments")
+    texts = [str(m) for m in bad.messages]
+    assert not bad.applied
+    assert any(t.startswith("Строка 2, столбец «Класс»: «9Я» не найден") for t in texts), texts
+    assert any(t.startswith("Строка 2, столбец «Предмет»: «Химия» не найден") for t in texts), texts
+    assert any(t.startswith("Строка 2, столбец «Учитель»: «Никто Никтоевич» не найден") for t in texts), texts

@@ -45,6 +45,7 @@ from zhurnal.core.models import (
     SchoolClass,
     StaffPosition,
     Subject,
+    TeachingAssignment,
     utcnow,
 )
 from zhurnal.core.permissions import check
@@ -57,7 +58,7 @@ from zhurnal.core.services.persons import view as person_view
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import Problem, clean_text, errors, fold, format_date
 
-ENTITIES = ("students", "staff", "parents", "subjects", "classes")
+ENTITIES = ("students", "staff", "parents", "subjects", "classes", "assignments")
 PEOPLE = ("students", "staff", "parents")  # the entities whose rows are persons (personal data)
 MODES = ("add_update", "add_only", "update_only")
 # Kinds a row can end up as; "skipped" is a row the mode leaves alone (add_only on a match, update_only on
@@ -171,7 +172,24 @@ class ClassRecord:
     problems: tuple[Problem, ...] = ()
 
 
-Record = StudentRecord | StaffRecord | ParentRecord | SubjectRecord | ClassRecord
+@dataclass(frozen=True)
+class AssignmentRecord:
+    """One row of a teaching-assignment list: year (None: the year holding the import's day), class, subject,
+    the teacher (full name, with the birth date or the external id when names repeat) and the subgroup
+    (problems: year, class_name, subject, teacher, teacher_birth_date, teacher_external_id, subgroup)."""
+
+    row: int
+    year: str | None
+    class_name: str | None
+    subject: str | None
+    teacher: str | None
+    teacher_birth_date: date | None = None
+    teacher_external_id: str | None = None
+    subgroup: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+Record = StudentRecord | StaffRecord | ParentRecord | SubjectRecord | ClassRecord | AssignmentRecord
 
 
 @dataclass(frozen=True)
@@ -1019,23 +1037,32 @@ class _ClassPlan:
             return None
         return found[0]
 
-    def teacher(self, out: _Row, name: str) -> int | None:
+    def teacher(self, out: _Row, name: str, field_name: str = "class_teacher", label: str = "Классный руководитель",
+                birth: date | None = None, external_id: str | None = None) -> int | None:
         from zhurnal.core.errors import ValidationFailed
         from zhurnal.core.services.classes import require_staff
 
         staff = []
-        for pid in self.by_name.get(fold(" ".join(name.split())), []):
+        if external_id:
+            candidates = list(self.session.scalars(select(Person.id).where(Person.school_id == self.school_id,
+                                                                          Person.external_id == external_id)))
+        else:
+            candidates = self.by_name.get(fold(" ".join(name.split())), [])
+            if birth is not None:
+                candidates = list(self.session.scalars(select(Person.id).where(
+                    Person.id.in_(candidates), Person.birth_date == birth))) if candidates else []
+        for pid in candidates:
             try:
                 require_staff(self.uow, pid, "class_teacher", "Классный руководитель", self.today)
             except ValidationFailed:
                 continue
             staff.append(pid)
         if not staff:
-            out.error("class_teacher", "not_found", f"Классный руководитель: «{name}» не найден среди сотрудников")
+            out.error(field_name, "not_found", f"{label}: «{name}» не найден среди сотрудников")
             return None
         if len(staff) > 1:
-            out.error("class_teacher", "ambiguous", f"Классный руководитель: «{name}» — {len(staff)} сотрудника с "
-                                                    "таким ФИО; назначьте руководителя на экране класса")
+            out.error(field_name, "ambiguous", f"{label}: «{name}» — {len(staff)} сотрудника с таким ФИО; укажите "
+                                               "дату рождения или внешний идентификатор")
             return None
         return staff[0]
 
@@ -1108,15 +1135,101 @@ class _ClassPlan:
         return events
 
 
+class _AssignmentPlan(_ClassPlan):
+    """Teaching assignments a batch adds, matched by class + subject + teacher + subgroup (folded), the key
+    AssignmentService refuses twins by; an assignment has nothing else, so a row is new or unchanged."""
+
+    def __init__(self, uow: UnitOfWork, batch: ImportBatch) -> None:
+        super().__init__(uow, batch)
+        self.subjects = {fold(row.name): row for row in self.session.scalars(
+            select(Subject).where(Subject.school_id == self.school_id))}
+        self.live = {(a.class_id, a.subject_id, a.teacher_id, fold(a.subgroup or "")) for a in self.session.execute(
+            select(TeachingAssignment.class_id, TeachingAssignment.subject_id, TeachingAssignment.teacher_id,
+                   TeachingAssignment.subgroup).where(TeachingAssignment.school_id == self.school_id,
+                                                      TeachingAssignment.deleted_at.is_(None)))}
+        self.planned: dict[tuple[int, int, int, str], int] = {}
+        self.assignments: list[tuple[SchoolClass, Subject, int, str | None]] = []
+
+    def assignment(self, record: AssignmentRecord, out: _Row) -> None:
+        from zhurnal.core.errors import ValidationFailed
+        from zhurnal.core.services.years import require_open
+
+        year = self.year(out, record.year)
+        school_class = None
+        if record.class_name is None:
+            out.error("class_name", "required", "Класс: обязательное поле не заполнено")
+        else:
+            match = _CLASS_NAME.fullmatch(unicodedata.normalize("NFC", record.class_name).strip())
+            letter = LATIN_LOOKALIKES.get(match[2].upper(), match[2].upper()) if match else ""
+            school_class = self.existing.get((year.id, int(match[1]), letter)) if year and match else None
+            if year is not None and school_class is None:
+                out.error("class_name", "not_found", f"Класс: «{record.class_name}» не найден в учебном году "
+                                                     f"{year.name}")
+        subject = self.subjects.get(fold(record.subject)) if record.subject else None
+        if record.subject is None:
+            out.error("subject", "required", "Предмет: обязательное поле не заполнено")
+        elif subject is None:
+            out.error("subject", "not_found", f"Предмет: «{record.subject}» не найден (сначала загрузите предметы)")
+        elif subject.archived:
+            out.error("subject", "archived", f"Предмет: «{subject.name}» в архиве — сначала верните его из архива")
+        teacher = None
+        if record.teacher is None and record.teacher_external_id is None:
+            out.error("teacher", "required", "Учитель: обязательное поле не заполнено")
+        else:
+            teacher = self.teacher(out, record.teacher or record.teacher_external_id or "", "teacher", "Учитель",
+                                   record.teacher_birth_date, record.teacher_external_id)
+        group, problems = clean_label(record.subgroup, "subgroup", "Подгруппа", max_len=40)
+        for p in problems:
+            out.error(p.field, p.code, p.message)
+        if out.rejected or school_class is None or subject is None or teacher is None or year is None:
+            return
+        group_text = f", группа «{group}»" if group else ""
+        out.name = f"{subject.name} в {school_class.name}{group_text}"
+        key = (school_class.id, subject.id, teacher, fold(group or ""))
+        if key in self.planned:
+            out.error(None, "duplicate", f"такое назначение уже есть в строке {self.planned[key]} файла")
+            return
+        self.planned[key] = record.row
+        if key in self.live:
+            if self.batch.mode == "add_only":
+                out.kind = "skipped"
+            return
+        if self.batch.mode == "update_only":
+            out.kind = "skipped"
+            return
+        try:
+            require_open(year, "class_name")
+        except ValidationFailed as exc:
+            for p in exc.problems:
+                out.error(p.field, p.code, p.message)
+            return
+        out.kind = "new"
+        self.assignments.append((school_class, subject, teacher, group))
+
+    def write(self) -> list[AuditEvent]:
+        events: list[AuditEvent] = []
+        for school_class, subject, teacher, group in self.assignments:
+            row = TeachingAssignment(school_id=self.school_id, year_id=school_class.year_id, class_id=school_class.id,
+                                     subject_id=subject.id, teacher_id=teacher, subgroup=group)
+            self.session.add(row)
+            self.session.flush()
+            events.append(AuditEvent("assignment.create", "teaching_assignment", row.id, None, detail="import",
+                                     fields=["class_id", "subject_id", "teacher_id"] + (["subgroup"] if group else [])))
+        return events
+
+
 def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]:
-    if batch.entity in ("subjects", "classes"):
+    if batch.entity in ("subjects", "classes", "assignments"):
         structure: _SubjectPlan | _ClassPlan
         if batch.entity == "subjects":
             structure = _SubjectPlan(uow, batch)
             expected: type = SubjectRecord
-        else:
+        elif batch.entity == "classes":
             structure = _ClassPlan(uow, batch)
             expected = ClassRecord
+        else:
+            structure = _AssignmentPlan(uow, batch)
+            expected = AssignmentRecord
         outcomes = []
         for record in batch.records:
             if not isinstance(record, expected):
@@ -1126,6 +1239,8 @@ def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan | _
                              for p in record.problems]
             if isinstance(structure, _SubjectPlan):
                 structure.subject(record, out)  # type: ignore[arg-type]
+            elif isinstance(structure, _AssignmentPlan):
+                structure.assignment(record, out)  # type: ignore[arg-type]
             else:
                 structure.school_class(record, out)  # type: ignore[arg-type]
             outcomes.append(out)

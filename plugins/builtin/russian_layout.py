@@ -131,10 +131,22 @@ CLASSES = (
                                                       "homeroom teacher")),
 )
 
+ASSIGNMENTS = (
+    Column("year", "Учебный год", ("год", "уч. год", "academic year", "school year", "year")),
+    Column("class_name", "Класс", ("class", "class name", "class_name", "form")),
+    Column("subject", "Предмет", ("учебный предмет", "название предмета", "subject", "subject name")),
+    Column("teacher", "Учитель", ("ФИО учителя", "преподаватель", "педагог", "teacher", "teacher name")),
+    Column("teacher_birth_date", "Дата рождения учителя", ("teacher birth date", "teacher_birth_date"),
+           export=False),
+    Column("teacher_external_id", "Внешний идентификатор учителя", ("внешний id учителя", "teacher id",
+                                                                    "teacher external id", "teacher_external_id")),
+    Column("subgroup", "Подгруппа", ("группа", "subgroup", "group")),
+)
+
 LAYOUTS: dict[str, tuple[Column, ...]] = {"students": STUDENTS, "staff": STAFF, "parents": PARENTS,
-                                          "subjects": SUBJECTS, "classes": CLASSES}
+                                          "subjects": SUBJECTS, "classes": CLASSES, "assignments": ASSIGNMENTS}
 TITLES = {"students": "обучающиеся", "staff": "сотрудники", "parents": "родители (законные представители)",
-          "subjects": "предметы", "classes": "классы"}
+          "subjects": "предметы", "classes": "классы", "assignments": "учебная нагрузка (назначения учителей)"}
 PEOPLE = ("students", "staff", "parents")  # entities whose rows are persons: personal data
 # Fields whose presence tells which entity a table holds when the user did not say.
 DISTINCTIVE = {"staff": ("position",), "parents": ("child_name", "child_snils", "child_birth_date"),

@@ -125,7 +125,7 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
 # The school's structure (subjects): no personal data, so school.read is enough and no password is asked.
 # ---------------------------------------------------------------------------------------------------------
 
-STRUCTURE = ("subjects", "classes")
+STRUCTURE = ("subjects", "classes", "assignments")
 
 
 def _subject_rows(store: Store, actor: Actor) -> list[dict[str, Cell]]:
@@ -147,6 +147,20 @@ def _class_rows(store: Store, actor: Actor, on: date | None) -> list[dict[str, C
             for c in ClassService(store).list(actor, years[0].id, day)]
 
 
+def _assignment_rows(store: Store, actor: Actor, on: date | None) -> list[dict[str, Cell]]:
+    """The live assignments of the year holding `on`: the teacher by name (and external id when stored by the
+    matching import; birth dates are personal data and stay out of a school.read export)."""
+    from zhurnal.core.services.assignments import AssignmentService
+    from zhurnal.core.services.years import YearService
+
+    day = on or date.today()
+    years = [y for y in YearService(store).list(actor) if y.start <= day <= y.end]
+    if not years:
+        return []
+    return [{"year": years[0].name, "class_name": a.class_name, "subject": a.subject_name, "teacher": a.teacher_name,
+             "subgroup": a.subgroup} for a in AssignmentService(store).list(actor, year_id=years[0].id)]
+
+
 def _export_structure(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: BinaryIO,
                       options: WriteOptions | None, *, template: bool, on: date | None = None) -> ExportResult:
     exporter = hub.exporter(format)
@@ -154,7 +168,8 @@ def _export_structure(hub: Hub, store: Store, actor: Actor, entity: str, format:
     if exporter.entities is not None and entity not in exporter.entities:
         raise ExportFailed(f"Формат {exporter.name} не экспортирует «{entity}»")
     rows = [] if template else (_subject_rows(store, actor) if entity == "subjects" else
-                                _class_rows(store, actor, on))
+                                _class_rows(store, actor, on) if entity == "classes" else
+                                _assignment_rows(store, actor, on))
     table = build_table(entity, rows, spreadsheet=exporter.spreadsheet)
     try:
         exporter.write([table], out, options or WriteOptions())

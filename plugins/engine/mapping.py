@@ -116,9 +116,11 @@ def map_columns(entity: str, headers: Sequence[str], explicit: Mapping[str, str]
             taken[field] = header
         columns.append(MappedColumn(index, header, field, source, note))
     if entity not in PEOPLE:
-        needed = {"subjects": ("name", "Предмет"), "classes": ("class_name", "Класс")}.get(entity)
-        if needed is not None and needed[0] not in taken:
-            problems.append(f"Нет столбца «{needed[1]}»; заголовки файла: " + ", ".join(f"«{h}»" for h in headers))
+        needed = {"subjects": (("name", "Предмет"),), "classes": (("class_name", "Класс"),),
+                  "assignments": (("class_name", "Класс"), ("subject", "Предмет"), ("teacher", "Учитель"))}
+        for field_name, header in needed.get(entity, ()):
+            if field_name not in taken and not (field_name == "teacher" and "teacher_external_id" in taken):
+                problems.append(f"Нет столбца «{header}»; заголовки файла: " + ", ".join(f"«{h}»" for h in headers))
         return columns, problems
     has_names = {"last_name", "first_name"} <= set(taken)
     if "full_name" in taken and ("last_name" in taken or "first_name" in taken):

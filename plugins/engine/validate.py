@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from zhurnal.core.services.imports import (
+    AssignmentRecord,
     ChildKey,
     ClassRecord,
     GuardianInput,
@@ -174,8 +175,15 @@ def _class(row: _Row) -> ClassRecord:
                        tuple(row.problems))
 
 
+def _assignment(row: _Row) -> AssignmentRecord:
+    return AssignmentRecord(row.number, row.text("year"), row.text("class_name"), row.text("subject"),
+                            row.text("teacher"), row.date("teacher_birth_date", "Дата рождения учителя"),
+                            row.text("teacher_external_id"), row.text("subgroup"), tuple(row.problems))
+
+
 BUILDERS: dict[str, Callable[[_Row], Record]] = {"students": _student, "staff": _staff, "parents": _parent,
-                                                 "subjects": _subject, "classes": _class}
+                                                 "subjects": _subject, "classes": _class,
+                                                 "assignments": _assignment}
 
 
 def build_records(entity: str, rows: Sequence[SourceRow], columns: Sequence[MappedColumn]) -> list[Record]:

@@ -32,7 +32,7 @@ from zhurnal.plugins.manager import Hub, PluginError
 from zhurnal.tui.app.context import Context
 from zhurnal.tui.i18n import t
 
-ENTITIES = ("students", "staff", "parents", "subjects", "classes")
+ENTITIES = ("students", "staff", "parents", "subjects", "classes", "assignments")
 EXPORT_ENTITIES = (*ENTITIES, "all")
 
 

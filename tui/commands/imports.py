@@ -284,7 +284,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     imp = commands.add_parser("import", help="загрузить список из файла (сначала пробный прогон)")
     imp.add_argument("file", metavar="FILE", help="файл или папка (пакет OneRoster)")
     imp.add_argument("--format", metavar="F", help="формат (по умолчанию — по файлу); список: zhurnal plugins")
-    imp.add_argument("--entity", choices=("students", "staff", "parents", "subjects", "classes"),
+    imp.add_argument("--entity", choices=("students", "staff", "parents", "subjects", "classes",
+                                                 "assignments"),
                      help="кто в списке (иначе по заголовкам)")
     imp.add_argument("--mode", choices=("add_update", "add_only", "update_only"), default="add_update")
     imp.add_argument("--dry-run", action="store_true", help="только пробный прогон")
@@ -302,7 +303,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     exp = commands.add_parser("export", help="выгрузить список в файл (нужно право export.personal_data)")
     exp.add_argument("--format", required=True, metavar="F")
     exp.add_argument("--entity", required=True, choices=("students", "staff", "parents", "subjects", "classes",
-                                                                 "all"),
+                                                                 "assignments", "all"),
                      help="all — весь журнал одним пакетом (форматы-пакеты, например oneroster)")
     exp.add_argument("--out", required=True, metavar="PATH")
     exp.add_argument("--encoding", metavar="E", help="для CSV: utf-8-sig (по умолчанию), utf-8 или cp1251")
