@@ -10,6 +10,7 @@ import io
 import pytest
 
 from tests.test_import_support import export_csv, run, teacher, write_csv
+from tests.test_journal import world  # noqa: F401
 from zhurnal.core.errors import PermissionDenied
 from zhurnal.core.services.subjects import SubjectService
 from zhurnal.plugins.engine.export import export
@@ -169,3 +170,36 @@ def test_assignment_rows_name_row_and_column(hub, store, admin, school, tmp_path
     assert any(t.startswith("Строка 2, столбец «Класс»: «9Я» не найден") for t in texts), texts
     assert any(t.startswith("Строка 2, столбец «Предмет»: «Химия» не найден") for t in texts), texts
     assert any(t.startswith("Строка 2, столбец «Учитель»: «Никто Никтоевич» не найден") for t in texts), texts
+
+
+# -------------------------------------------------------------------------------------------- journal marks
+
+
+def test_marks_export_lists_every_mark_of_the_year_and_is_audited(hub, store, admin, world, school):  # noqa: F811
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from zhurnal.core.models import AuditRecord
+    from zhurnal.core.services.journal import JournalService
+
+    today = date(2026, 11, 27)
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 24), 2, "Дроби", today=today)
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "5", today=today)
+    journal.set_mark(world.teacher, lesson.id, world.students[1], "4", today=today)
+    out = io.BytesIO()
+    result = export(hub, store, admin, "marks", "csv", out, WriteOptions(), on=today)
+    assert result.rows == 2
+    lines = out.getvalue().decode("utf-8-sig").splitlines()
+    assert lines[0] == "Класс;Предмет;Подгруппа;Обучающийся;Дата;Урок;Отметка;Вид работы"
+    assert any(line.startswith("5А;Математика;;Андреев Пётр;24.11.2026;2;5;") for line in lines), lines
+    with store.session() as s:
+        assert s.scalars(select(AuditRecord.detail).where(AuditRecord.action == "export.marks")).all() == [
+            "csv; rows 2"]
+    with pytest.raises(PermissionDenied):
+        export(hub, store, world.teacher, "marks", "csv", io.BytesIO(), WriteOptions(), on=today)
+    from zhurnal.plugins.engine.run import ImportFailed
+
+    with pytest.raises(ImportFailed, match="Неизвестная сущность «marks»"):
+        prepare(hub, store, admin, out.getvalue(), "marks.csv", ImportOptions(format="csv", entity="marks"))

@@ -143,8 +143,21 @@ ASSIGNMENTS = (
     Column("subgroup", "Подгруппа", ("группа", "subgroup", "group")),
 )
 
+# Journal marks: export only (read-only; not in TITLES, so an import refuses them).
+MARKS = (
+    Column("class_name", "Класс"),
+    Column("subject", "Предмет"),
+    Column("subgroup", "Подгруппа"),
+    Column("student", "Обучающийся"),
+    Column("day", "Дата"),
+    Column("lesson", "Урок"),
+    Column("mark", "Отметка"),
+    Column("work_type", "Вид работы"),
+)
+
 LAYOUTS: dict[str, tuple[Column, ...]] = {"students": STUDENTS, "staff": STAFF, "parents": PARENTS,
-                                          "subjects": SUBJECTS, "classes": CLASSES, "assignments": ASSIGNMENTS}
+                                          "subjects": SUBJECTS, "classes": CLASSES, "assignments": ASSIGNMENTS,
+                                          "marks": MARKS}
 TITLES = {"students": "обучающиеся", "staff": "сотрудники", "parents": "родители (законные представители)",
           "subjects": "предметы", "classes": "классы", "assignments": "учебная нагрузка (назначения учителей)"}
 PEOPLE = ("students", "staff", "parents")  # entities whose rows are persons: personal data

@@ -101,6 +101,8 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
         return export_bundle(hub, store, actor, format, out, options, on)
     if entity in STRUCTURE:
         return _export_structure(hub, store, actor, entity, format, out, options, template=template, on=on)
+    if entity == MARKS:
+        return _export_marks(hub, store, actor, format, out, options, on)
     exporter = hub.exporter(format)
     hub.require(store, actor, [EXPORT_ACTION, *exporter.actions], "export")
     if entity not in _ROWS:
@@ -176,6 +178,58 @@ def _export_structure(hub: Hub, store: Store, actor: Actor, entity: str, format:
     except FormatError as exc:
         raise ExportFailed(f"Экспорт в {exporter.name} не записан: {exc}") from None
     return ExportResult(entity, exporter.name, len(rows))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Journal marks (read-only): every journal the actor may read in the year holding the day. The rows name
+# students, so the export is personal data (export.personal_data, the password, an audit record with the
+# row count), and it needs journal.read besides.
+# ---------------------------------------------------------------------------------------------------------
+
+MARKS = "marks"
+
+
+def _mark_rows(store: Store, actor: Actor, on: date | None) -> list[dict[str, Cell]]:
+    from zhurnal.core.services.journal import JournalService
+    from zhurnal.core.services.years import YearService
+
+    day = on or date.today()
+    years = [y for y in YearService(store).list(actor) if y.start <= day <= y.end]
+    if not years:
+        return []
+    year = years[0]
+    journals = JournalService(store)
+    rows: list[dict[str, Cell]] = []
+    for entry in journals.list_journals(actor, year.id):
+        view = journals.open(actor, entry.assignment_id, start=year.start, end=year.end, today=day)
+        students = {s.id: s.full_name for s in view.students}
+        lessons = {lesson.id: lesson for lesson in view.lessons}
+        kinds = {w.id: w.name for w in view.work_types}
+        for mark in view.marks:
+            lesson = lessons[mark.lesson_id]
+            rows.append({"class_name": view.class_name, "subject": view.subject_name, "subgroup": view.subgroup,
+                         "student": students.get(mark.student_id, str(mark.student_id)), "day": lesson.day,
+                         "lesson": lesson.number, "mark": mark.value, "work_type": kinds.get(mark.work_type_id)})
+    return rows
+
+
+def _export_marks(hub: Hub, store: Store, actor: Actor, format: str, out: BinaryIO, options: WriteOptions | None,
+                  on: date | None) -> ExportResult:
+    from zhurnal.core.audit import AuditEvent
+    from zhurnal.core.uow import record_outside
+
+    exporter = hub.exporter(format)
+    hub.require(store, actor, [EXPORT_ACTION, "journal.read", *exporter.actions], "export")
+    if exporter.entities is not None and MARKS not in exporter.entities:
+        raise ExportFailed(f"Формат {exporter.name} не экспортирует «{MARKS}»")
+    rows = _mark_rows(store, actor, on)
+    table = build_table(MARKS, rows, spreadsheet=exporter.spreadsheet)
+    try:
+        exporter.write([table], out, options or WriteOptions())
+    except FormatError as exc:
+        raise ExportFailed(f"Экспорт в {exporter.name} не записан: {exc}") from None
+    record_outside(store, actor, AuditEvent("export.marks", detail=f"{exporter.name}; rows {len(rows)}"))
+    return ExportResult(MARKS, exporter.name, len(rows))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from zhurnal.tui.app.context import Context
 from zhurnal.tui.i18n import t
 
 ENTITIES = ("students", "staff", "parents", "subjects", "classes", "assignments")
-EXPORT_ENTITIES = (*ENTITIES, "all")
+EXPORT_ENTITIES = (*ENTITIES, "marks", "all")
 
 
 @dataclass(frozen=True)

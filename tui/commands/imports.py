@@ -303,7 +303,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     exp = commands.add_parser("export", help="выгрузить список в файл (нужно право export.personal_data)")
     exp.add_argument("--format", required=True, metavar="F")
     exp.add_argument("--entity", required=True, choices=("students", "staff", "parents", "subjects", "classes",
-                                                                 "assignments", "all"),
+                                                                 "assignments", "marks", "all"),
                      help="all — весь журнал одним пакетом (форматы-пакеты, например oneroster)")
     exp.add_argument("--out", required=True, metavar="PATH")
     exp.add_argument("--encoding", metavar="E", help="для CSV: utf-8-sig (по умолчанию), utf-8 или cp1251")
