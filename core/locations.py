@@ -56,6 +56,12 @@ def default_database_url() -> str:
     return f"sqlite:///{default_database_path()}"
 
 
+def imports_dir() -> Path:
+    """The folder the import wizard lists first: files put here by the operator (not created by zhurnal)."""
+    return data_dir() / "imports"
+
+
 def exports_dir() -> Path:
-    """Where the app saves the files it exports (reports, letters): `exports` in the data folder."""
+    """Where the app saves the files it exports (lists, reports, letters, protocols): `exports` in the data
+    folder, created on the first export readable by the owner only."""
     return data_dir() / "exports"

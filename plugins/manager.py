@@ -38,7 +38,8 @@ DEFAULT_PLUGINS = ("zhurnal.plugins.builtin.csv_format",
                    "zhurnal.plugins.builtin.oneroster",
                    )
 ENTRY_POINT_GROUP = PROJECT_NAME
-ENTITIES = ("students", "staff", "parents")
+ENTITIES = ("students", "staff", "parents", "subjects", "classes", "assignments")  # what importers may feed
+EXPORT_ENTITIES = (*ENTITIES, "marks")  # exporters also write journal marks (read-only)
 HOOKS = ("register_permissions", "register_importers", "register_exporters")  # the order they are collected in
 IMPORT_ACTION, EXPORT_ACTION = "import.run", "export.personal_data"
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
@@ -267,8 +268,9 @@ class Hub:
         if not isinstance(endings, tuple) or not all(isinstance(e, str) and e.startswith(".") for e in endings):
             raise PluginError(f"{what} «{name}»: расширения файлов пишутся с точкой («.csv»)")
         entities = item.entities
-        if entities is not None and (not isinstance(entities, tuple) or not set(entities) <= set(ENTITIES)):
-            raise PluginError(f"{what} «{name}»: entities — кортеж из {', '.join(ENTITIES)} или None")
+        known = ENTITIES if isinstance(item, Importer) else EXPORT_ENTITIES
+        if entities is not None and (not isinstance(entities, tuple) or not set(entities) <= set(known)):
+            raise PluginError(f"{what} «{name}»: entities — кортеж из {', '.join(known)} или None")
         actions = item.actions
         if not isinstance(actions, tuple):
             raise PluginError(f"{what} «{name}»: actions — кортеж имён действий")

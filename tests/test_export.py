@@ -95,5 +95,5 @@ def test_unknown_entity_or_format(hub, loaded, admin):
 
     with pytest.raises(PluginError, match="Неизвестный формат экспорта «xml»"):
         export(hub, loaded, admin, "students", "xml", io.BytesIO())
-    with pytest.raises(ExportFailed, match="marks"):
-        export(hub, loaded, admin, "marks", "csv", io.BytesIO())
+    with pytest.raises(ExportFailed, match="grades"):
+        export(hub, loaded, admin, "grades", "csv", io.BytesIO())

@@ -44,17 +44,22 @@ from zhurnal.core.models import (
     Person,
     SchoolClass,
     StaffPosition,
+    Subject,
+    TeachingAssignment,
     utcnow,
 )
+from zhurnal.core.permissions import check
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import LATIN_LOOKALIKES, active_on
+from zhurnal.core.services.common import clean_label
 from zhurnal.core.services.guardianship import RELATIONS
 from zhurnal.core.services.persons import PERSON_FIELDS, PersonInput, PersonView, clean_person, name_key
 from zhurnal.core.services.persons import view as person_view
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import Problem, clean_text, errors, fold, format_date
 
-ENTITIES = ("students", "staff", "parents")
+ENTITIES = ("students", "staff", "parents", "subjects", "classes", "assignments")
+PEOPLE = ("students", "staff", "parents")  # the entities whose rows are persons (personal data)
 MODES = ("add_update", "add_only", "update_only")
 # Kinds a row can end up as; "skipped" is a row the mode leaves alone (add_only on a match, update_only on
 # a new person).
@@ -144,7 +149,47 @@ class ParentRecord:
     problems: tuple[Problem, ...] = ()
 
 
-Record = StudentRecord | StaffRecord | ParentRecord
+@dataclass(frozen=True)
+class SubjectRecord:
+    """One row of a subject list: the name (matched case- and ё-folded) and the short name (problems: name,
+    short_name)."""
+
+    row: int
+    name: str | None
+    short_name: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassRecord:
+    """One row of a class list: the academic year's name (None: the year holding the import's day), the
+    class ("5А") and the class teacher's full name (problems: year, class_name, class_teacher)."""
+
+    row: int
+    year: str | None
+    class_name: str | None
+    class_teacher: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class AssignmentRecord:
+    """One row of a teaching-assignment list: year (None: the year holding the import's day), class, subject,
+    the teacher (full name, with the birth date or the external id when names repeat) and the subgroup
+    (problems: year, class_name, subject, teacher, teacher_birth_date, teacher_external_id, subgroup)."""
+
+    row: int
+    year: str | None
+    class_name: str | None
+    subject: str | None
+    teacher: str | None
+    teacher_birth_date: date | None = None
+    teacher_external_id: str | None = None
+    subgroup: str | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+Record = StudentRecord | StaffRecord | ParentRecord | SubjectRecord | ClassRecord | AssignmentRecord
 
 
 @dataclass(frozen=True)
@@ -888,7 +933,318 @@ class _Plan:
         return events
 
 
-def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan, list[_Row]]:
+class _SubjectPlan:
+    """The subjects a batch adds or renames (short name), matched by the folded name; written through the
+    ORM like SubjectService does (a school has tens of subjects, not thousands)."""
+
+    def __init__(self, uow: UnitOfWork, batch: ImportBatch) -> None:
+        self.session = uow.session
+        self.school_id = uow.school_id
+        self.batch = batch
+        self.existing = {fold(row.name): row for row in self.session.scalars(
+            select(Subject).where(Subject.school_id == self.school_id))}
+        self.seen: dict[str, int] = {}  # folded name -> first row
+        self.new: list[tuple[str, str | None]] = []
+        self.updates: dict[int, str | None] = {}  # subject id -> new short name
+        self.real_ids: dict[int, int] = {}
+
+    def subject(self, record: SubjectRecord, out: _Row) -> None:
+        name, problems = clean_label(record.name, "name", "Название предмета", required=True, max_len=200)
+        short, found = clean_label(record.short_name, "short_name", "Краткое название", max_len=40)
+        for p in problems + found:
+            out.error(p.field, p.code, p.message)
+        if name is None or out.rejected:
+            return
+        key = fold(name)
+        out.name = name
+        if key in self.seen:
+            out.error("name", "duplicate", f"предмет «{name}» уже есть в строке {self.seen[key]} файла")
+            return
+        self.seen[key] = record.row
+        row = self.existing.get(key)
+        mode = self.batch.mode
+        if row is None:
+            if mode == "update_only":
+                out.kind = "skipped"
+                return
+            out.kind = "new"
+            self.new.append((name, short))
+            return
+        if mode == "add_only":
+            out.kind = "skipped"
+            return
+        if row.archived:
+            out.detail.append("в архиве")
+        if short is not None and short != row.short_name:  # an empty cell never clears a stored value
+            out.kind = "changed"
+            out.fields.append("short_name")
+            self.updates[row.id] = short
+
+    def write(self) -> list[AuditEvent]:
+        events: list[AuditEvent] = []
+        for name, short in self.new:
+            row = Subject(school_id=self.school_id, name=name, short_name=short, archived=False)
+            self.session.add(row)
+            self.session.flush()
+            events.append(AuditEvent("subject.create", "subject", row.id, None,
+                                     fields=["name"] + (["short_name"] if short else []), detail="import"))
+        for subject_id, short in self.updates.items():
+            stored = self.session.get(Subject, subject_id)
+            assert stored is not None
+            stored.short_name = short
+            self.session.flush()
+            events.append(AuditEvent("subject.update", "subject", stored.id, None, fields=["short_name"],
+                                     detail="import"))
+        return events
+
+
+class _ClassPlan:
+    """The classes a batch adds, or whose class teacher it sets, matched by year + parallel + letter; checked
+    with ClassService's own helpers (grade level, letter, open year, staff member) in the import's transaction."""
+
+    def __init__(self, uow: UnitOfWork, batch: ImportBatch) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self.school_id = uow.school_id
+        self.batch = batch
+        self.today = batch.today or date.today()
+        self.years = list(self.session.scalars(select(AcademicYear).where(AcademicYear.school_id == self.school_id)
+                                               .order_by(AcademicYear.start_date)))
+        self.existing = {(c.year_id, c.parallel, c.letter): c for c in self.session.scalars(
+            select(SchoolClass).where(SchoolClass.school_id == self.school_id))}
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        for pid, key in self.session.execute(select(Person.id, Person.name_key)
+                                             .where(Person.school_id == self.school_id)):
+            self.by_name[key].append(pid)
+        self.seen: dict[tuple[int, int, str], int] = {}
+        self.new: list[tuple[AcademicYear, int, int, str, int | None]] = []  # year, level id, parallel, letter, t.
+        self.updates: dict[int, int] = {}  # class id -> class teacher id
+        self.real_ids: dict[int, int] = {}
+
+    def year(self, out: _Row, name: str | None) -> AcademicYear | None:
+        if name is None:
+            found = [y for y in self.years if y.start_date <= self.today <= y.end_date]
+            if not found:
+                out.error("year", "required", f"Учебный год: не указан, а на {format_date(self.today)} учебного "
+                                              "года нет")
+                return None
+            return found[0]
+        key = fold(name).replace("-", "/").replace(" ", "")
+        found = [y for y in self.years if fold(y.name).replace("-", "/").replace(" ", "") == key]
+        if not found:
+            known = ", ".join(y.name for y in self.years) or "нет ни одного"
+            out.error("year", "not_found", f"Учебный год: «{name}» не найден; есть: {known}")
+            return None
+        return found[0]
+
+    def teacher(self, out: _Row, name: str, field_name: str = "class_teacher", label: str = "Классный руководитель",
+                birth: date | None = None, external_id: str | None = None) -> int | None:
+        from zhurnal.core.errors import ValidationFailed
+        from zhurnal.core.services.classes import require_staff
+
+        staff = []
+        if external_id:
+            candidates = list(self.session.scalars(select(Person.id).where(Person.school_id == self.school_id,
+                                                                          Person.external_id == external_id)))
+        else:
+            candidates = self.by_name.get(fold(" ".join(name.split())), [])
+            if birth is not None:
+                candidates = list(self.session.scalars(select(Person.id).where(
+                    Person.id.in_(candidates), Person.birth_date == birth))) if candidates else []
+        for pid in candidates:
+            try:
+                require_staff(self.uow, pid, "class_teacher", "Классный руководитель", self.today)
+            except ValidationFailed:
+                continue
+            staff.append(pid)
+        if not staff:
+            out.error(field_name, "not_found", f"{label}: «{name}» не найден среди сотрудников")
+            return None
+        if len(staff) > 1:
+            out.error(field_name, "ambiguous", f"{label}: «{name}» — {len(staff)} сотрудника с таким ФИО; укажите "
+                                               "дату рождения или внешний идентификатор")
+            return None
+        return staff[0]
+
+    def school_class(self, record: ClassRecord, out: _Row) -> None:
+        from zhurnal.core.errors import ValidationFailed
+        from zhurnal.core.services.classes import clean_letter, grade_level
+        from zhurnal.core.services.years import require_open
+
+        year = self.year(out, record.year)
+        if record.class_name is None:
+            out.error("class_name", "required", "Класс: обязательное поле не заполнено")
+            return
+        match = _CLASS_NAME.fullmatch(unicodedata.normalize("NFC", record.class_name).strip())
+        if match is None:
+            out.error("class_name", "bad_format", f"Класс: «{record.class_name}» — ожидается номер и буква, "
+                                                  "например 5А")
+            return
+        letter, problems = clean_letter(match[2])
+        for p in problems:
+            out.error("class_name", p.code, p.message)
+        teacher = self.teacher(out, record.class_teacher) if record.class_teacher else None
+        if year is None or letter is None or out.rejected:
+            return
+        parallel = int(match[1])
+        out.name = f"{parallel}{letter} ({year.name})"
+        key = (year.id, parallel, letter)
+        if key in self.seen:
+            out.error("class_name", "duplicate", f"класс {parallel}{letter} уже есть в строке {self.seen[key]} файла")
+            return
+        self.seen[key] = record.row
+        row = self.existing.get(key)
+        mode = self.batch.mode
+        if (row is None and mode == "update_only") or (row is not None and mode == "add_only"):
+            out.kind = "skipped"
+            return
+        try:
+            if row is None or (teacher is not None and teacher != row.class_teacher_id):
+                require_open(year, "year")
+            level = grade_level(self.uow, parallel, "class_name") if row is None else None
+        except ValidationFailed as exc:
+            for p in exc.problems:
+                out.error(p.field, p.code, p.message)
+            return
+        if row is None:
+            assert level is not None
+            out.kind = "new"
+            self.new.append((year, level.id, parallel, letter, teacher))
+        elif teacher is not None and teacher != row.class_teacher_id:
+            out.kind = "changed"
+            out.fields.append("class_teacher")
+            self.updates[row.id] = teacher
+
+    def write(self) -> list[AuditEvent]:
+        events: list[AuditEvent] = []
+        for year, level_id, parallel, letter, teacher in self.new:
+            row = SchoolClass(school_id=self.school_id, year_id=year.id, grade_level_id=level_id, parallel=parallel,
+                              letter=letter, name=f"{parallel}{letter}", class_teacher_id=teacher)
+            self.session.add(row)
+            self.session.flush()
+            events.append(AuditEvent("class.create", "class", row.id, None, detail="import",
+                                     fields=["year_id", "parallel", "letter", "name"]
+                                     + (["class_teacher_id"] if teacher is not None else [])))
+        for class_id, teacher in self.updates.items():
+            stored = self.session.get(SchoolClass, class_id)
+            assert stored is not None
+            stored.class_teacher_id = teacher
+            self.session.flush()
+            events.append(AuditEvent("class.update", "class", class_id, None, fields=["class_teacher_id"],
+                                     detail="import"))
+        return events
+
+
+class _AssignmentPlan(_ClassPlan):
+    """Teaching assignments a batch adds, matched by class + subject + teacher + subgroup (folded), the key
+    AssignmentService refuses twins by; an assignment has nothing else, so a row is new or unchanged."""
+
+    def __init__(self, uow: UnitOfWork, batch: ImportBatch) -> None:
+        super().__init__(uow, batch)
+        self.subjects = {fold(row.name): row for row in self.session.scalars(
+            select(Subject).where(Subject.school_id == self.school_id))}
+        self.live = {(a.class_id, a.subject_id, a.teacher_id, fold(a.subgroup or "")) for a in self.session.execute(
+            select(TeachingAssignment.class_id, TeachingAssignment.subject_id, TeachingAssignment.teacher_id,
+                   TeachingAssignment.subgroup).where(TeachingAssignment.school_id == self.school_id,
+                                                      TeachingAssignment.deleted_at.is_(None)))}
+        self.planned: dict[tuple[int, int, int, str], int] = {}
+        self.assignments: list[tuple[SchoolClass, Subject, int, str | None]] = []
+
+    def assignment(self, record: AssignmentRecord, out: _Row) -> None:
+        from zhurnal.core.errors import ValidationFailed
+        from zhurnal.core.services.years import require_open
+
+        year = self.year(out, record.year)
+        school_class = None
+        if record.class_name is None:
+            out.error("class_name", "required", "Класс: обязательное поле не заполнено")
+        else:
+            match = _CLASS_NAME.fullmatch(unicodedata.normalize("NFC", record.class_name).strip())
+            letter = LATIN_LOOKALIKES.get(match[2].upper(), match[2].upper()) if match else ""
+            school_class = self.existing.get((year.id, int(match[1]), letter)) if year and match else None
+            if year is not None and school_class is None:
+                out.error("class_name", "not_found", f"Класс: «{record.class_name}» не найден в учебном году "
+                                                     f"{year.name}")
+        subject = self.subjects.get(fold(record.subject)) if record.subject else None
+        if record.subject is None:
+            out.error("subject", "required", "Предмет: обязательное поле не заполнено")
+        elif subject is None:
+            out.error("subject", "not_found", f"Предмет: «{record.subject}» не найден (сначала загрузите предметы)")
+        elif subject.archived:
+            out.error("subject", "archived", f"Предмет: «{subject.name}» в архиве — сначала верните его из архива")
+        teacher = None
+        if record.teacher is None and record.teacher_external_id is None:
+            out.error("teacher", "required", "Учитель: обязательное поле не заполнено")
+        else:
+            teacher = self.teacher(out, record.teacher or record.teacher_external_id or "", "teacher", "Учитель",
+                                   record.teacher_birth_date, record.teacher_external_id)
+        group, problems = clean_label(record.subgroup, "subgroup", "Подгруппа", max_len=40)
+        for p in problems:
+            out.error(p.field, p.code, p.message)
+        if out.rejected or school_class is None or subject is None or teacher is None or year is None:
+            return
+        group_text = f", группа «{group}»" if group else ""
+        out.name = f"{subject.name} в {school_class.name}{group_text}"
+        key = (school_class.id, subject.id, teacher, fold(group or ""))
+        if key in self.planned:
+            out.error(None, "duplicate", f"такое назначение уже есть в строке {self.planned[key]} файла")
+            return
+        self.planned[key] = record.row
+        if key in self.live:
+            if self.batch.mode == "add_only":
+                out.kind = "skipped"
+            return
+        if self.batch.mode == "update_only":
+            out.kind = "skipped"
+            return
+        try:
+            require_open(year, "class_name")
+        except ValidationFailed as exc:
+            for p in exc.problems:
+                out.error(p.field, p.code, p.message)
+            return
+        out.kind = "new"
+        self.assignments.append((school_class, subject, teacher, group))
+
+    def write(self) -> list[AuditEvent]:
+        events: list[AuditEvent] = []
+        for school_class, subject, teacher, group in self.assignments:
+            row = TeachingAssignment(school_id=self.school_id, year_id=school_class.year_id, class_id=school_class.id,
+                                     subject_id=subject.id, teacher_id=teacher, subgroup=group)
+            self.session.add(row)
+            self.session.flush()
+            events.append(AuditEvent("assignment.create", "teaching_assignment", row.id, None, detail="import",
+                                     fields=["class_id", "subject_id", "teacher_id"] + (["subgroup"] if group else [])))
+        return events
+
+
+def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]:
+    if batch.entity in ("subjects", "classes", "assignments"):
+        structure: _SubjectPlan | _ClassPlan
+        if batch.entity == "subjects":
+            structure = _SubjectPlan(uow, batch)
+            expected: type = SubjectRecord
+        elif batch.entity == "classes":
+            structure = _ClassPlan(uow, batch)
+            expected = ClassRecord
+        else:
+            structure = _AssignmentPlan(uow, batch)
+            expected = AssignmentRecord
+        outcomes = []
+        for record in batch.records:
+            if not isinstance(record, expected):
+                raise TypeError(f"{batch.entity}: expected {expected.__name__}, got {type(record).__name__}")
+            out = _Row(record.row)
+            out.problems += [RowProblem(record.row, p.field, p.code, p.message, p.severity)
+                             for p in record.problems]
+            if isinstance(structure, _SubjectPlan):
+                structure.subject(record, out)  # type: ignore[arg-type]
+            elif isinstance(structure, _AssignmentPlan):
+                structure.assignment(record, out)  # type: ignore[arg-type]
+            else:
+                structure.school_class(record, out)  # type: ignore[arg-type]
+            outcomes.append(out)
+        return structure, outcomes
     plan = _Plan(uow, batch)
     handlers = {"students": (StudentRecord, plan.student), "staff": (StaffRecord, plan.staff),
                 "parents": (ParentRecord, plan.parent)}
@@ -906,7 +1262,8 @@ def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan, list[_Row]]:
     return plan, outcomes
 
 
-def _report_changes(plan: _Plan, outcomes: Iterable[_Row]) -> tuple[list[Change], list[RowProblem], dict[str, int]]:
+def _report_changes(plan: _Plan | _SubjectPlan | _ClassPlan,
+                    outcomes: Iterable[_Row]) -> tuple[list[Change], list[RowProblem], dict[str, int]]:
     counts = dict.fromkeys(KINDS, 0)
     changes, problems = [], []
     real = getattr(plan, "real_ids", {})
@@ -961,8 +1318,10 @@ class ImportService(Service):
                dry_run: bool) -> list[ImportReport]:
         for batch in batches:
             _check_batch(batch)
+            if batch.entity not in PEOPLE:
+                check(uow.actor, "school.write")  # the school's structure: who may edit it by hand
         savepoint = uow.session.begin_nested()
-        planned: list[tuple[_Plan, list[_Row]]] = []
+        planned: list[tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]] = []
         events: list[AuditEvent] = []
         refused = False
         for batch in batches:

@@ -116,8 +116,51 @@ PARENTS = (
     Column("child_class", "Класс ребёнка", ("child class", "класс обучающегося")),
 )
 
-LAYOUTS: dict[str, tuple[Column, ...]] = {"students": STUDENTS, "staff": STAFF, "parents": PARENTS}
-TITLES = {"students": "обучающиеся", "staff": "сотрудники", "parents": "родители (законные представители)"}
+SUBJECTS = (
+    Column("name", "Предмет", ("название предмета", "учебный предмет", "наименование предмета", "subject",
+                               "subject name", "subject_name", "name")),
+    Column("short_name", "Краткое название", ("сокращение", "краткое наименование", "кратко", "short name",
+                                              "short_name", "abbreviation", "code")),
+)
+
+CLASSES = (
+    Column("year", "Учебный год", ("год", "уч. год", "academic year", "school year", "year")),
+    Column("class_name", "Класс", ("название класса", "class", "class name", "class_name", "form")),
+    Column("class_teacher", "Классный руководитель", ("кл. руководитель", "классный руководитель (ФИО)",
+                                                      "class teacher", "class_teacher", "form tutor",
+                                                      "homeroom teacher")),
+)
+
+ASSIGNMENTS = (
+    Column("year", "Учебный год", ("год", "уч. год", "academic year", "school year", "year")),
+    Column("class_name", "Класс", ("class", "class name", "class_name", "form")),
+    Column("subject", "Предмет", ("учебный предмет", "название предмета", "subject", "subject name")),
+    Column("teacher", "Учитель", ("ФИО учителя", "преподаватель", "педагог", "teacher", "teacher name")),
+    Column("teacher_birth_date", "Дата рождения учителя", ("teacher birth date", "teacher_birth_date"),
+           export=False),
+    Column("teacher_external_id", "Внешний идентификатор учителя", ("внешний id учителя", "teacher id",
+                                                                    "teacher external id", "teacher_external_id")),
+    Column("subgroup", "Подгруппа", ("группа", "subgroup", "group")),
+)
+
+# Journal marks: export only (read-only; not in TITLES, so an import refuses them).
+MARKS = (
+    Column("class_name", "Класс"),
+    Column("subject", "Предмет"),
+    Column("subgroup", "Подгруппа"),
+    Column("student", "Обучающийся"),
+    Column("day", "Дата"),
+    Column("lesson", "Урок"),
+    Column("mark", "Отметка"),
+    Column("work_type", "Вид работы"),
+)
+
+LAYOUTS: dict[str, tuple[Column, ...]] = {"students": STUDENTS, "staff": STAFF, "parents": PARENTS,
+                                          "subjects": SUBJECTS, "classes": CLASSES, "assignments": ASSIGNMENTS,
+                                          "marks": MARKS}
+TITLES = {"students": "обучающиеся", "staff": "сотрудники", "parents": "родители (законные представители)",
+          "subjects": "предметы", "classes": "классы", "assignments": "учебная нагрузка (назначения учителей)"}
+PEOPLE = ("students", "staff", "parents")  # entities whose rows are persons: personal data
 # Fields whose presence tells which entity a table holds when the user did not say.
 DISTINCTIVE = {"staff": ("position",), "parents": ("child_name", "child_snils", "child_birth_date"),
                "students": ("class_name",)}

@@ -99,6 +99,10 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
     Entity "all" (BUNDLE) writes the whole school with a multi_table exporter (`export_bundle`)."""
     if entity == BUNDLE and not template:
         return export_bundle(hub, store, actor, format, out, options, on)
+    if entity in STRUCTURE:
+        return _export_structure(hub, store, actor, entity, format, out, options, template=template, on=on)
+    if entity == MARKS:
+        return _export_marks(hub, store, actor, format, out, options, on)
     exporter = hub.exporter(format)
     hub.require(store, actor, [EXPORT_ACTION, *exporter.actions], "export")
     if entity not in _ROWS:
@@ -117,6 +121,115 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
     except FormatError as exc:
         raise ExportFailed(f"Экспорт в {exporter.name} не записан: {exc}") from None
     return ExportResult(entity, exporter.name, len(rows))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The school's structure (subjects): no personal data, so school.read is enough and no password is asked.
+# ---------------------------------------------------------------------------------------------------------
+
+STRUCTURE = ("subjects", "classes", "assignments")
+
+
+def _subject_rows(store: Store, actor: Actor) -> list[dict[str, Cell]]:
+    from zhurnal.core.services.subjects import SubjectService
+
+    return [{"name": s.name, "short_name": s.short_name} for s in SubjectService(store).list(actor)]
+
+
+def _class_rows(store: Store, actor: Actor, on: date | None) -> list[dict[str, Cell]]:
+    """The classes of the academic year holding `on` (today by default), with the class teacher's name."""
+    from zhurnal.core.services.classes import ClassService
+    from zhurnal.core.services.years import YearService
+
+    day = on or date.today()
+    years = [y for y in YearService(store).list(actor) if y.start <= day <= y.end]
+    if not years:
+        return []
+    return [{"year": years[0].name, "class_name": c.name, "class_teacher": c.class_teacher_name}
+            for c in ClassService(store).list(actor, years[0].id, day)]
+
+
+def _assignment_rows(store: Store, actor: Actor, on: date | None) -> list[dict[str, Cell]]:
+    """The live assignments of the year holding `on`: the teacher by name (and external id when stored by the
+    matching import; birth dates are personal data and stay out of a school.read export)."""
+    from zhurnal.core.services.assignments import AssignmentService
+    from zhurnal.core.services.years import YearService
+
+    day = on or date.today()
+    years = [y for y in YearService(store).list(actor) if y.start <= day <= y.end]
+    if not years:
+        return []
+    return [{"year": years[0].name, "class_name": a.class_name, "subject": a.subject_name, "teacher": a.teacher_name,
+             "subgroup": a.subgroup} for a in AssignmentService(store).list(actor, year_id=years[0].id)]
+
+
+def _export_structure(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: BinaryIO,
+                      options: WriteOptions | None, *, template: bool, on: date | None = None) -> ExportResult:
+    exporter = hub.exporter(format)
+    hub.require(store, actor, ["school.read", *exporter.actions], "export")
+    if exporter.entities is not None and entity not in exporter.entities:
+        raise ExportFailed(f"Формат {exporter.name} не экспортирует «{entity}»")
+    rows = [] if template else (_subject_rows(store, actor) if entity == "subjects" else
+                                _class_rows(store, actor, on) if entity == "classes" else
+                                _assignment_rows(store, actor, on))
+    table = build_table(entity, rows, spreadsheet=exporter.spreadsheet)
+    try:
+        exporter.write([table], out, options or WriteOptions())
+    except FormatError as exc:
+        raise ExportFailed(f"Экспорт в {exporter.name} не записан: {exc}") from None
+    return ExportResult(entity, exporter.name, len(rows))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Journal marks (read-only): every journal the actor may read in the year holding the day. The rows name
+# students, so the export is personal data (export.personal_data, the password, an audit record with the
+# row count), and it needs journal.read besides.
+# ---------------------------------------------------------------------------------------------------------
+
+MARKS = "marks"
+
+
+def _mark_rows(store: Store, actor: Actor, on: date | None) -> list[dict[str, Cell]]:
+    from zhurnal.core.services.journal import JournalService
+    from zhurnal.core.services.years import YearService
+
+    day = on or date.today()
+    years = [y for y in YearService(store).list(actor) if y.start <= day <= y.end]
+    if not years:
+        return []
+    year = years[0]
+    journals = JournalService(store)
+    rows: list[dict[str, Cell]] = []
+    for entry in journals.list_journals(actor, year.id):
+        view = journals.open(actor, entry.assignment_id, start=year.start, end=year.end, today=day)
+        students = {s.id: s.full_name for s in view.students}
+        lessons = {lesson.id: lesson for lesson in view.lessons}
+        kinds = {w.id: w.name for w in view.work_types}
+        for mark in view.marks:
+            lesson = lessons[mark.lesson_id]
+            rows.append({"class_name": view.class_name, "subject": view.subject_name, "subgroup": view.subgroup,
+                         "student": students.get(mark.student_id, str(mark.student_id)), "day": lesson.day,
+                         "lesson": lesson.number, "mark": mark.value, "work_type": kinds.get(mark.work_type_id)})
+    return rows
+
+
+def _export_marks(hub: Hub, store: Store, actor: Actor, format: str, out: BinaryIO, options: WriteOptions | None,
+                  on: date | None) -> ExportResult:
+    from zhurnal.core.audit import AuditEvent
+    from zhurnal.core.uow import record_outside
+
+    exporter = hub.exporter(format)
+    hub.require(store, actor, [EXPORT_ACTION, "journal.read", *exporter.actions], "export")
+    if exporter.entities is not None and MARKS not in exporter.entities:
+        raise ExportFailed(f"Формат {exporter.name} не экспортирует «{MARKS}»")
+    rows = _mark_rows(store, actor, on)
+    table = build_table(MARKS, rows, spreadsheet=exporter.spreadsheet)
+    try:
+        exporter.write([table], out, options or WriteOptions())
+    except FormatError as exc:
+        raise ExportFailed(f"Экспорт в {exporter.name} не записан: {exc}") from None
+    record_outside(store, actor, AuditEvent("export.marks", detail=f"{exporter.name}; rows {len(rows)}"))
+    return ExportResult(MARKS, exporter.name, len(rows))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from zhurnal.plugins.builtin.russian_layout import DISTINCTIVE, LAYOUTS, column, header_key, synonyms
+from zhurnal.plugins.builtin.russian_layout import DISTINCTIVE, LAYOUTS, PEOPLE, column, header_key, synonyms
 
 IGNORE = ("", "-", "—")
 
@@ -115,6 +115,13 @@ def map_columns(entity: str, headers: Sequence[str], explicit: Mapping[str, str]
         if field is not None:
             taken[field] = header
         columns.append(MappedColumn(index, header, field, source, note))
+    if entity not in PEOPLE:
+        needed = {"subjects": (("name", "Предмет"),), "classes": (("class_name", "Класс"),),
+                  "assignments": (("class_name", "Класс"), ("subject", "Предмет"), ("teacher", "Учитель"))}
+        for field_name, header in needed.get(entity, ()):
+            if field_name not in taken and not (field_name == "teacher" and "teacher_external_id" in taken):
+                problems.append(f"Нет столбца «{header}»; заголовки файла: " + ", ".join(f"«{h}»" for h in headers))
+        return columns, problems
     has_names = {"last_name", "first_name"} <= set(taken)
     if "full_name" in taken and ("last_name" in taken or "first_name" in taken):
         columns = [MappedColumn(c.index, c.header, None, c.source, "ФИО не нужно: есть отдельные столбцы фамилии "

@@ -218,6 +218,24 @@ def prepare_all(hub: Hub, store: Store, actor: Actor, data: bytes, file_name: st
     return [_prepare_table(store, actor, importer, parsed, t, data, file_name, options) for t in tables]
 
 
+def draft_mapping(hub: Hub, store: Store, actor: Actor, data: bytes, file_name: str, options: ImportOptions,
+                  limits: Limits | None = None) -> tuple[str | None, list[MappedColumn], list[str]]:
+    """For a wizard whose `prepare` was refused: the entity, the mapping of every column and the problems
+    that stop the import (a missing name column, an unknown field), so the user can fix the mapping and
+    prepare again. (None, [], []) when the entity is unknown; ImportFailed when the file cannot be read."""
+    importer, parsed, limits = _read(hub, store, actor, data, file_name, options, limits)
+    tables = [t for t in parsed.tables if options.entity is None or t.entity in (None, options.entity)]
+    if not tables:
+        raise ImportFailed(f"В файле {file_name} нет таблицы для импорта")
+    table = tables[0]
+    entity = options.entity or table.entity or guess_entity(table.headers)
+    if entity is None or entity not in TITLES:
+        return None, [], []
+    remembered = ImportService(store).remembered_mapping(actor, importer.name, entity)
+    columns, problems = map_columns(entity, table.headers, options.mapping, remembered)
+    return entity, columns, problems
+
+
 def _prepare_table(store: Store, actor: Actor, importer: Importer, parsed: ParsedFile, table: SourceTable,
                    data: bytes, file_name: str, options: ImportOptions) -> Prepared:
     entity = options.entity or table.entity or guess_entity(table.headers)

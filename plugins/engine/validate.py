@@ -12,13 +12,16 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from zhurnal.core.services.imports import (
+    AssignmentRecord,
     ChildKey,
+    ClassRecord,
     GuardianInput,
     OrderRef,
     ParentRecord,
     Record,
     StaffRecord,
     StudentRecord,
+    SubjectRecord,
 )
 from zhurnal.core.services.persons import PersonInput
 from zhurnal.core.validation import Problem, fold, parse_date
@@ -163,7 +166,24 @@ def _parent(row: _Row) -> ParentRecord:
     return ParentRecord(row.number, person, child, row.relation("relation", "Кем приходится"), tuple(row.problems))
 
 
-BUILDERS: dict[str, Callable[[_Row], Record]] = {"students": _student, "staff": _staff, "parents": _parent}
+def _subject(row: _Row) -> SubjectRecord:
+    return SubjectRecord(row.number, row.text("name"), row.text("short_name"), tuple(row.problems))
+
+
+def _class(row: _Row) -> ClassRecord:
+    return ClassRecord(row.number, row.text("year"), row.text("class_name"), row.text("class_teacher"),
+                       tuple(row.problems))
+
+
+def _assignment(row: _Row) -> AssignmentRecord:
+    return AssignmentRecord(row.number, row.text("year"), row.text("class_name"), row.text("subject"),
+                            row.text("teacher"), row.date("teacher_birth_date", "Дата рождения учителя"),
+                            row.text("teacher_external_id"), row.text("subgroup"), tuple(row.problems))
+
+
+BUILDERS: dict[str, Callable[[_Row], Record]] = {"students": _student, "staff": _staff, "parents": _parent,
+                                                 "subjects": _subject, "classes": _class,
+                                                 "assignments": _assignment}
 
 
 def build_records(entity: str, rows: Sequence[SourceRow], columns: Sequence[MappedColumn]) -> list[Record]:

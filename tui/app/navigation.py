@@ -57,6 +57,8 @@ SECTIONS: dict[str, Section] = {
     "support": Section(_SCREENS + "support", "SupportScreen", "support.title", "self.messages"),
     "report": Section(_SCREENS + "activity_report", "ActivityReportScreen", "activity.title", "reports.activity"),
     "year": Section(_SCREENS + "year", "YearScreen", "year.title", "year.manage"),
+    "import": Section(_SCREENS + "imports", "ImportScreen", "import.title", "import.run"),
+    "export": Section(_SCREENS + "exports", "ExportScreen", "export.title", "export.personal_data"),
 }
 
 # binding id -> (key, target of App.action_open)

@@ -214,7 +214,7 @@ def _import_bundle(ctx: Context, hub: Hub, actor: Actor, path: Path, data: bytes
 
 
 def cmd_export(ctx: Context) -> int:
-    from zhurnal.plugins.engine.export import BUNDLE, export
+    from zhurnal.plugins.engine.export import BUNDLE, STRUCTURE, export
     from zhurnal.plugins.engine.formats import WriteOptions
     from zhurnal.plugins.manager import PluginError
 
@@ -230,8 +230,9 @@ def cmd_export(ctx: Context) -> int:
                            "students, staff или parents (весь журнал пишет, например, --format oneroster)")
         if ctx.args.template:
             raise CliError("--template и --entity all несовместимы")
-    hub.require(ctx.store, actor, ["export.personal_data"], "export")
-    ctx.confirm_password(actor, "экспорт персональных данных")
+    if ctx.args.entity not in STRUCTURE:  # the school's structure is no personal data
+        hub.require(ctx.store, actor, ["export.personal_data"], "export")
+        ctx.confirm_password(actor, "экспорт персональных данных")
     out = Path(ctx.args.out)
     if not out.parent.is_dir():
         raise CliError(f"Папки {out.parent} нет")
@@ -283,7 +284,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     imp = commands.add_parser("import", help="загрузить список из файла (сначала пробный прогон)")
     imp.add_argument("file", metavar="FILE", help="файл или папка (пакет OneRoster)")
     imp.add_argument("--format", metavar="F", help="формат (по умолчанию — по файлу); список: zhurnal plugins")
-    imp.add_argument("--entity", choices=("students", "staff", "parents"), help="кто в списке (иначе по заголовкам)")
+    imp.add_argument("--entity", choices=("students", "staff", "parents", "subjects", "classes",
+                                                 "assignments"),
+                     help="кто в списке (иначе по заголовкам)")
     imp.add_argument("--mode", choices=("add_update", "add_only", "update_only"), default="add_update")
     imp.add_argument("--dry-run", action="store_true", help="только пробный прогон")
     imp.add_argument("--yes", action="store_true", help="записать без вопроса, если ошибок нет")
@@ -299,7 +302,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     exp = commands.add_parser("export", help="выгрузить список в файл (нужно право export.personal_data)")
     exp.add_argument("--format", required=True, metavar="F")
-    exp.add_argument("--entity", required=True, choices=("students", "staff", "parents", "all"),
+    exp.add_argument("--entity", required=True, choices=("students", "staff", "parents", "subjects", "classes",
+                                                                 "assignments", "marks", "all"),
                      help="all — весь журнал одним пакетом (форматы-пакеты, например oneroster)")
     exp.add_argument("--out", required=True, metavar="PATH")
     exp.add_argument("--encoding", metavar="E", help="для CSV: utf-8-sig (по умолчанию), utf-8 или cp1251")
