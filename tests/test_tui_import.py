@@ -20,7 +20,7 @@ from zhurnal.core.store import Store
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
 from zhurnal.tui.app.screens.exports import ExportScreen
 from zhurnal.tui.app.screens.imports import ImportScreen
-from zhurnal.tui.app.screens.password import PasswordScreen
+from zhurnal.tui.app.screens.secret_prompt import SecretPrompt
 
 HEADER = ["Фамилия", "Имя", "Отчество", "Дата рождения", "Работа", "Номер приказа", "Дата приказа"]
 GOOD = [["Импортова", "Алла", "Петровна", "14.02.1980", "учитель музыки", "77-к", "25.08.2026"],
@@ -190,7 +190,7 @@ def test_export_writes_the_file_after_the_password(demo, actor, data_folder):  #
         assert path.parent == data_folder / "exports" and path.suffix == ".csv"
         await pilot.press("f9")
         await settle(pilot)
-        assert isinstance(app.screen, PasswordScreen)
+        assert isinstance(app.screen, SecretPrompt)
         await pilot.press(*"not my password", "enter")
         await settle(pilot)
         assert not path.exists()  # a wrong password writes nothing
@@ -219,7 +219,7 @@ def test_subjects_export_needs_no_password(demo, actor, data_folder):  # noqa: F
         assert path.name.startswith("subjects-")
         await pilot.press("f9")
         await settle(pilot)
-        assert not isinstance(app.screen, PasswordScreen) and path.exists()
+        assert not isinstance(app.screen, SecretPrompt) and path.exists()
         assert path.read_bytes().decode("utf-8-sig").splitlines()[0] == "Предмет;Краткое название"
 
     drive(app, scenario)

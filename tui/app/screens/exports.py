@@ -28,7 +28,7 @@ from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import CallFailed
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.imports import HubLoaded
-from zhurnal.tui.app.screens.password import PasswordScreen
+from zhurnal.tui.app.screens.secret_prompt import SecretPrompt
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.i18n import t
 
@@ -45,7 +45,7 @@ class ExportScreen(AppScreen):
 
     TITLE_KEY = "export.title"
     HELP_KEY = "help.export"
-    EXTRA_OWNERS: ClassVar[tuple[type, ...]] = (PasswordScreen,)
+    EXTRA_OWNERS: ClassVar[tuple[type, ...]] = (SecretPrompt,)
     DYNAMIC_KEYS: ClassVar[tuple[str, ...]] = tuple(f"export.entity.{e}" for e in EXPORT_ENTITIES)
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("screen.back", "escape", "back"),
@@ -178,7 +178,7 @@ class ExportScreen(AppScreen):
         if entity in STRUCTURE:  # no personal data: no password
             answered(None)
             return
-        self.app.push_screen(PasswordScreen(t("export.password.title"),
+        self.app.push_screen(SecretPrompt(t("export.password.title"),
                                             t("export.password.prompt", login=actor.login),
                                             [t("export.password.why")]), answered)
 
