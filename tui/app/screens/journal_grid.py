@@ -212,6 +212,9 @@ class JournalGridScreen(AppScreen):
         if col == model.term_col:
             if row >= 0:
                 lines.append(Text(name + " · " + self.term_line(row)))
+                earlier = self.earlier_line(row)
+                if earlier:
+                    lines.append(Text(earlier, style="dim"))
         elif col < model.term_col:
             lesson = model.lessons[col]
             head = t("journal.cell.lesson", day=day(lesson.day), number=lesson.number)
@@ -233,6 +236,19 @@ class JournalGridScreen(AppScreen):
             if detail:
                 lines.append(Text(" · ".join(detail)))
         widget.update(Text("\n").join(lines[:2]))
+
+    def earlier_line(self, row: int) -> str:
+        """The marks the student got in this subject in another class during the period (a mid-year move):
+        they stay with the student and count in the term-mark suggestion, so the new class's journal shows
+        them, read-only, beside the term column."""
+        model, data = self.model, self.data
+        if model is None or data is None:
+            return ""
+        marks = data.view.earlier_marks.get(model.students[row].id, [])
+        if not marks:
+            return ""
+        shown = ", ".join(f"{day(m.day)} {m.class_name}: {m.value}" for m in marks)
+        return t("journal.term.earlier", marks=shown)
 
     def term_line(self, row: int) -> str:
         model = self.model
