@@ -6,12 +6,15 @@ BEGIN IMMEDIATE so two writers queue instead of failing half-way on a stale snap
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -52,8 +55,32 @@ class Store:
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True)
         self._write_engine = self.engine.execution_options(zhurnal_write=True)
-        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False, autoflush=False)
+
+    # The session factories are made at the first session: SQLAlchemy's ORM is a good part of the app's start
+    # and the login screen is drawn before anything needs it (issue #4). Two threads racing here only build
+    # two equal factories.
+    @cached_property
+    def _read_sessions(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @cached_property
+    def _write_sessions(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self._write_engine, expire_on_commit=False, autoflush=False)
+
+    def warm_up(self) -> None:
+        """Import the ORM models, configure their mappers and make the session factories: what the first call
+        of a service would do. The app runs this in a background thread once the login screen is drawn, so
+        neither the first paint nor the first screen after login waits for it."""
+        from sqlalchemy.orm import configure_mappers
+
+        import zhurnal.core.models  # noqa: F401  (registers the mapped classes)
+
+        configure_mappers()
+        _ = self._read_sessions, self._write_sessions
 
     @property
     def dialect(self) -> str:

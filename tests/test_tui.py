@@ -602,4 +602,4 @@ def test_the_sections_menu_lists_what_the_user_may_open(demo, actor):
     auditor = targets("auditor")
     assert {"student", "staff", "parent", "classes", "orders", "subjects", "assignments", "audit", "journal"} <= auditor
     assert not auditor & {"users", "backups", "unlock_requests"}
-    assert {"journal", "unlock_requests"} <= targets("deputy")
+    assert {"journal", "unlock_requests", "users"} <= targets("deputy")  # users: to grant roles (roles.assign)

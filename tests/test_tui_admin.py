@@ -207,6 +207,47 @@ def test_a_deputy_is_offered_only_the_roles_they_may_assign(demo, actor):
     assert assignable(teacher) == ()
 
 
+DEPUTY_PASSWORD = "the deputy director's own passphrase"
+
+
+def test_a_deputy_grants_a_teacher_role_and_resets_nothing(demo, actor):
+    # The deputy director holds roles.assign, not accounts.manage: the users section opens for them with the
+    # role change as the account's only action.
+    UserService(demo).add(actor, "zavuch", roles=["deputy"], password=DEPUTY_PASSWORD,
+                          confirmed_password=ADMIN_PASSWORD)
+    deputy = AuthService(demo, sleep=lambda _s: None).login("zavuch", DEPUTY_PASSWORD).actor
+    target = UserService(demo).add(actor, "novikova")  # an account without roles yet
+    app = make_app(demo, deputy)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = await open_account(pilot, target.login)
+        for refused in ("reset", "letter", "disable", "enable"):
+            assert screen.check_action(refused, ()) is False
+        assert screen.check_action("roles", ())
+        await pilot.press("ctrl+r")  # the reset key does nothing here
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, RolesScreen)
+        offered = form.query_one("#roles-list", SelectionList)
+        assert offered.option_count == 4  # teacher, class_teacher, student, parent
+        offered.select("teacher")
+        await type_into(pilot, "#roles-password", DEPUTY_PASSWORD)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)
+
+    drive(app, scenario)
+    assert "teacher" in UserService(demo).show(actor, target.id).roles
+    assert not UserService(demo).show(actor, target.id).must_change_password
+    with demo.session(write=False) as s:
+        assert s.scalars(select(AuditRecord.outcome).where(AuditRecord.action == "auth.reauth")
+                         .order_by(AuditRecord.seq.desc())).first() == "ok"
+        assert not s.scalar(select(exists().where(AuditRecord.action == "user.reset")))
+
+
 def test_a_temporary_password_is_changed_at_login(demo, actor):
     with demo.session() as session:
         user = session.scalar(select(User).where(User.login == ADMIN_LOGIN))

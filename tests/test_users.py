@@ -381,6 +381,24 @@ def test_a_deputy_assigns_teaching_roles_but_not_admin(users, auth, admin, store
     assert [r.outcome for r in records(store, "user.add")] == ["denied"]  # refused by the decorator
 
 
+def test_a_deputy_finds_accounts_but_changes_none(users, auth, admin, store):
+    # roles.assign reads the account list and one account (to grant roles); changing an account itself stays
+    # with accounts.manage, refused and audited by the decorator.
+    add(users, admin, "deputy", "deputy")
+    add(users, admin, "petrov", "teacher")
+    deputy = signed_in(auth, "deputy")
+    assert "petrov" in [r.login for r in users.list(deputy, text="petr").rows]
+    assert users.show(deputy, "petrov").roles == ("teacher",)
+    for change in (users.lock, users.unlock, users.reset):
+        with pytest.raises(PermissionDenied):
+            change(deputy, "petrov")
+    assert [r.outcome for r in records(store, "user.reset")] == ["denied"]
+    assert row(store, "petrov").is_active
+    add(users, admin, "ivanov", "teacher")
+    with pytest.raises(PermissionDenied):
+        users.list(signed_in(auth, "ivanov"))
+
+
 def test_role_changes_need_the_password_again(users, admin, store):
     add(users, admin, "petrov", "teacher")
     with pytest.raises(AuthenticationFailed, match="Неверный пароль"):

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from zhurnal.core import activity, audit
 from zhurnal.core.audit import AuditEvent
 from zhurnal.core.errors import AuthenticationFailed
+from zhurnal.core.messages import DISABLED as DISABLED  # re-exported: the services and tests import them here
+from zhurnal.core.messages import LOCKED as LOCKED
+from zhurnal.core.messages import WRONG_CREDENTIALS as WRONG_CREDENTIALS
 from zhurnal.core.models import AuditRecord, RoleGrant, School, User, utcnow
 from zhurnal.core.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from zhurnal.core.permissions import Actor
@@ -28,10 +31,6 @@ from zhurnal.core.validation import fold
 LOCK_AFTER_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=15)
-WRONG_CREDENTIALS = "Неверное имя входа или пароль"
-LOCKED = ("Учётная запись временно заблокирована после неудачных попыток входа; попробуйте позже или обратитесь "
-          "к администратору")
-DISABLED = "Учётная запись отключена; обратитесь к администратору"
 # Audited attempts that count towards the lock-out when "failed" (a wrong password at sign-in, at a repeated
 # password check, or a wrong login code)...
 FAILURE_ACTIONS = ("auth.login", "auth.reauth", "code.redeem")

@@ -307,7 +307,9 @@ class UserService(Service):
         flush(uow, f"Роли учётной записи «{clean}»")
         return self._detail(uow, user)
 
-    @service("accounts.manage", write=False)
+    # Reading accounts is open to `roles.assign` too: the deputy director grants roles and needs to find the
+    # account; every change of an account itself stays with accounts.manage.
+    @service("accounts.manage", "roles.assign", write=False)
     def show(self, uow: UnitOfWork, user: int | str) -> UserDetail:
         """One account by id or login: person, roles here, state, lock-out and recent sign-in activity."""
         return self._detail(uow, get_user(uow, user))
@@ -510,7 +512,7 @@ class UserService(Service):
                                                                          - set(revoked)))
 
     # `list` last: inside the class body its name hides the built-in for the annotations below it.
-    @service("accounts.manage", write=False)
+    @service("accounts.manage", "roles.assign", write=False)
     def list(self, uow: UnitOfWork, *, role: str | None = None, active: bool | None = None,
              never_used_days: int | None = None, after_login: str | None = None, limit: int = 100,
              text: str = "") -> UserPage:

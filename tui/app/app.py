@@ -7,10 +7,11 @@ thread workers (tui/app/workers.py) and update themselves from the messages thos
 from __future__ import annotations
 
 import importlib
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
 from textual.app import App
@@ -19,14 +20,16 @@ from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
 
 from zhurnal.core.permissions import Actor
-from zhurnal.core.services.accounts import SignedIn
 from zhurnal.core.store import Store
 from zhurnal.tui.app.commands import ScreenCommands
 from zhurnal.tui.app.context import Context
 from zhurnal.tui.app.keys import bind, screen_keys
-from zhurnal.tui.app.labels import KINDS
 from zhurnal.tui.app.navigation import SECTIONS, nav_bindings
 from zhurnal.tui.i18n import choose, set_language, t
+
+if TYPE_CHECKING:
+    # Annotations only: the login screen is drawn before the services (and SQLAlchemy's ORM) are imported.
+    from zhurnal.core.services.accounts import SignedIn
 
 IDLE_LOCK_MINUTES = 15
 BASE_DEPTH = 2
@@ -61,6 +64,7 @@ class ZhurnalApp(App[None], inherit_bindings=False):
         self.startup_warnings = [w for w in (startup_warning, *keymap_problems) if w]
         self.title = t("app.title")
         self.news_shown = False  # the unread announcements pop up once per sign-in (the dashboard does it)
+        self.warmed = False  # warm_up has started
 
     def on_mount(self) -> None:
         # Checked twice a minute; the check itself compares against the clock, so it never sleeps.
@@ -77,6 +81,14 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             self.show_start()
 
     # ------------------------------------------------------------------------------------------- sign in
+
+    def warm_up(self) -> None:
+        """Once the login screen is drawn: import the services, the ORM and the first screens after login in a
+        background thread while the user types, so signing in does not wait for them (issue #4)."""
+        if self.warmed:
+            return
+        self.warmed = True
+        threading.Thread(target=warm_imports, args=(self.ctx.store,), name="zhurnal-warm-up", daemon=True).start()
 
     def signed_in(self, signed: SignedIn) -> None:
         """The login screen's success: replace it with the dashboard.
@@ -156,6 +168,8 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             from zhurnal.tui.app.screens.menu import MenuScreen
 
             return MenuScreen()
+        from zhurnal.tui.app.labels import KINDS  # imports services: not before login
+
         if target in KINDS:
             from zhurnal.tui.app.screens.people import PeopleScreen
 
@@ -217,8 +231,26 @@ class ZhurnalApp(App[None], inherit_bindings=False):
             self.push_screen(CommandPalette(id="--command-palette", placeholder=t("palette.placeholder")))
 
 
+WARM_MODULES = ("zhurnal.tui.app.workers", "zhurnal.tui.app.labels", "zhurnal.tui.app.screens.dashboard",
+                "zhurnal.tui.app.screens.people", "zhurnal.tui.app.screens.journal")
+"""What the first screens after login import (the services and the ORM models with them)."""
+
+
+def warm_imports(store: Store) -> None:
+    """The warm-up thread's work. A failure here is not reported: the same import, on the screen that needs
+    it, reports it there (a thread's traceback would only scribble over the terminal)."""
+    try:
+        store.warm_up()
+        for module in WARM_MODULES:
+            importlib.import_module(module)
+    except Exception:
+        pass
+
+
 def clean_keymap(keymap: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:
     """The config's [keymap] as Textual wants it (binding id -> "key,key"), and a message per entry refused."""
+    if not keymap:
+        return {}, []  # the check imports every screen: not for the usual empty [keymap] before the login screen
     known = known_binding_ids()
     clean: dict[str, str] = {}
     problems: list[str] = []

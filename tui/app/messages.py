@@ -4,20 +4,24 @@ and a handler on the screen or widget that started it updates the interface."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from zhurnal.core.backup.service import Restored
-from zhurnal.core.services.accounts import SignedIn
-from zhurnal.core.services.announcements import AnnouncementView
-from zhurnal.core.services.classes import RosterRow
-from zhurnal.core.services.dashboard import AuditChainState
-from zhurnal.core.services.orders import OrderView
-from zhurnal.core.services.persons import Page, PersonInput, PersonRow, PersonView, SavedPerson
-from zhurnal.core.services.staff import StaffRow
-from zhurnal.core.services.support import TicketDetail, TicketRow
-from zhurnal.core.validation import Problem
-from zhurnal.tui.app.workers import BackupsData, CardData, ClassesData, DashboardData
+if TYPE_CHECKING:
+    # Annotations only: every screen imports this module, the login screen too, which is drawn before the
+    # services (and SQLAlchemy's ORM) are imported.
+    from zhurnal.core.backup.service import Restored
+    from zhurnal.core.services.accounts import SignedIn
+    from zhurnal.core.services.announcements import AnnouncementView
+    from zhurnal.core.services.classes import RosterRow
+    from zhurnal.core.services.dashboard import AuditChainState
+    from zhurnal.core.services.orders import OrderView
+    from zhurnal.core.services.persons import Page, PersonInput, PersonRow, PersonView, SavedPerson
+    from zhurnal.core.services.staff import StaffRow
+    from zhurnal.core.services.support import TicketDetail, TicketRow
+    from zhurnal.core.validation import Problem
+    from zhurnal.tui.app.workers import BackupsData, CardData, ClassesData, DashboardData
 
 
 class LoginSucceeded(Message):

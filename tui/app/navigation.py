@@ -43,7 +43,8 @@ SECTIONS: dict[str, Section] = {
     "assignments": Section(_SCREENS + "assignments", "AssignmentsScreen", "assignments.title", "school.read"),
     "settings": Section(_SCREENS + "settings", "SettingsScreen", "settings.title", "school.read"),
     "backups": Section(_SCREENS + "backups", "BackupsScreen", "backups.title", "backup.create"),
-    "users": Section(_SCREENS + "users", "UsersScreen", "users.title", "accounts.manage"),
+    # The deputy director (roles.assign) finds accounts here to grant roles; the rest stays accounts.manage.
+    "users": Section(_SCREENS + "users", "UsersScreen", "users.title", ("accounts.manage", "roles.assign")),
     "audit": Section(_SCREENS + "audit", "AuditScreen", "audit.title", "audit.read"),
     "password": Section(_SCREENS + "password", "PasswordScreen", "password.title", "self.password"),
     # Teachers keep journals (journal.write); the administration reads them (journal.read).

@@ -11,8 +11,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import Button, Header, Input, Label, Static
 
 from zhurnal.core.errors import ZhurnalError
-from zhurnal.core.services.accounts import DISABLED, LOCKED, WRONG_CREDENTIALS
-from zhurnal.tui.app import workers
+from zhurnal.core.messages import DISABLED, LOCKED, WRONG_CREDENTIALS
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import LoginFailed, LoginSucceeded
 from zhurnal.tui.app.screens.base import AppScreen
@@ -59,6 +58,7 @@ class LoginScreen(AppScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#login", Input).focus()
+        self.call_after_refresh(self.zapp.warm_up)  # after the first paint, never before it
 
     def action_next(self) -> None:
         login, password = self.query_one("#login", Input), self.query_one("#password", Input)
@@ -90,6 +90,8 @@ class LoginScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="login")
     def sign_in(self, login: str, password: str) -> None:
+        from zhurnal.tui.app import workers  # the services: imported at the first sign-in, not to draw this screen
+
         try:
             signed = workers.sign_in(self.ctx, login, password)
         except ZhurnalError as exc:
