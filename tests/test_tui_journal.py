@@ -432,3 +432,36 @@ def test_terms_and_the_year_one_key_apart(store, world):
         assert grid.model is not None and len(grid.model.lessons) == 3
 
     drive(app, scenario)
+
+
+def test_a_moved_students_marks_from_the_old_class_show_beside_the_term_column(store, admin, school, world):
+    from tests.helpers import make_class
+    from zhurnal.core.services.assignments import AssignmentService
+    from zhurnal.core.services.enrolments import EnrolmentService
+    from zhurnal.core.services.orders import OrderService
+
+    journal = JournalService(store)
+    entry_day = date(2026, 11, 20)
+    b_class = make_class(store, school.school_id, 5, "Б")
+    assert world.teacher.person_id is not None
+    b_assignment = AssignmentService(store).assign(admin, b_class, world.subject_id, world.teacher.person_id,
+                                                   today=TODAY).id
+    a = world.students[0]
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 16), 1, today=entry_day)
+    journal.set_mark(world.teacher, lesson.id, a, "3", today=entry_day)
+    order = OrderService(store).create(admin, "7-у", date(2026, 11, 17), "transfer", "Приказ 7-у").id
+    EnrolmentService(store).transfer(admin, a, b_class, date(2026, 11, 18), order)
+    app = app_for(store, world.teacher)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        assert isinstance(app.screen, JournalListScreen)
+        app.push_screen(JournalGridScreen(b_assignment))  # 5Б's journal
+        await settle(pilot)
+        grid = app.screen.query_one(JournalGrid)
+        assert grid.model is not None and [s.id for s in grid.model.students] == [a]
+        await pilot.press("end")
+        await settle(pilot)
+        assert "В других классах за период: 16.11.2026 5А: 3" in screen_text(app)
+
+    drive(app, scenario)

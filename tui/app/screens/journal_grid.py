@@ -213,7 +213,8 @@ class JournalGridScreen(AppScreen):
             if row >= 0:
                 lines.append(Text(name + " · " + self.term_line(row)))
                 earlier = self.earlier_line(row)
-                if earlier:
+                if earlier:  # in place of the "no lessons yet" line: two lines fit under the grid
+                    lines = [line for line in lines if line.plain != t("journal.no_lessons")]
                     lines.append(Text(earlier, style="dim"))
         elif col < model.term_col:
             lesson = model.lessons[col]
