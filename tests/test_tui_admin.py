@@ -421,7 +421,11 @@ def test_a_login_code_letter_asks_for_the_password_and_lands_in_the_export_folde
         issued = s.scalars(select(AuditRecord.action).where(AuditRecord.object_id == user_id,
                                                              AuditRecord.action == "code.issue")).all()
         exported = s.scalars(select(AuditRecord.detail).where(AuditRecord.action == "letters.export")).all()
-    assert len(issued) == 1 and exported[-1] == "format=pdf count=1 kind=staff"
+        from zhurnal.core.models import RoleGrant
+
+        roles = set(s.scalars(select(RoleGrant.role).where(RoleGrant.user_id == user_id)))
+    kind = "student" if "student" in roles else "parent" if "parent" in roles else "staff"
+    assert len(issued) == 1 and exported[-1] == f"format=pdf count=1 kind={kind}"
 
 
 def test_disable_asks_first_and_enable_restores(demo, actor):
