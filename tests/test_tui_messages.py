@@ -138,6 +138,10 @@ def test_post_an_announcement_to_roles_and_withdraw_it(demo, actor):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, AnnouncementsScreen)
+        for _ in range(20):  # the list reloads after the form closes: wait for that load, not for a time
+            if "Каникулы" in screen_text(app):
+                break
+            await settle(pilot)
         assert "Каникулы" in screen_text(app) and "показывается" in screen_text(app)
         await pilot.press("enter")
         await settle(pilot)
