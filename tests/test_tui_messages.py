@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from textual.pilot import Pilot
-from textual.widgets import SelectionList, TextArea
+from textual.widgets import DataTable, Input, SelectionList, TextArea
 
 from tests import test_tui
 from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
@@ -123,7 +123,9 @@ def test_post_an_announcement_to_roles_and_withdraw_it(demo, actor):
             fits(app, selector)
         classes = form.query_one("#ann-classes", SelectionList)
         assert classes.option_count > 20  # the demo's classes of the year
+        assert app.focused is form.query_one("#ann-title", Input)
         await pilot.press(*"Каникулы")
+        assert form.query_one("#ann-title", Input).value == "Каникулы"
         await pilot.press("ctrl+s")  # no audience, no text
         await settle(pilot)
         assert isinstance(app.screen, AnnouncementFormScreen)
@@ -135,6 +137,7 @@ def test_post_an_announcement_to_roles_and_withdraw_it(demo, actor):
         await pilot.press("space")  # the first class
         form.query_one("#ann-body", TextArea).focus()
         await pilot.press(*"С 29 декабря")
+        assert roles.selected == ["teacher"] and len(classes.selected) == 1
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, AnnouncementsScreen)
@@ -142,7 +145,10 @@ def test_post_an_announcement_to_roles_and_withdraw_it(demo, actor):
             if "Каникулы" in screen_text(app):
                 break
             await settle(pilot)
-        assert "Каникулы" in screen_text(app) and "показывается" in screen_text(app)
+        table = app.screen.query_one("#announcements", DataTable)
+        assert table.row_count == 1 and "Каникулы" in [str(cell) for cell in table.get_row_at(0)]
+        text = screen_text(app)
+        assert "Каникулы" in text and "показывается" in text, text
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, NewsScreen) and "С 29 декабря" in screen_text(app)
