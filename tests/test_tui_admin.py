@@ -264,6 +264,11 @@ def test_a_temporary_password_is_changed_at_login(demo, actor):
         await pilot.press("f3")  # nothing opens before the password is changed
         await settle(pilot)
         assert app.screen is form
+        assert app.focused is form.query_one("#password-old", Input)
+        await pilot.press("down", "down")  # Up and Down move between a form's fields
+        assert app.focused is form.query_one("#password-repeat", Input)
+        await pilot.press("up")
+        assert app.focused is form.query_one("#password-new", Input)
         await type_into(pilot, "#password-old", ADMIN_PASSWORD)
         await type_into(pilot, "#password-new", "short one")
         await type_into(pilot, "#password-repeat", "short one")

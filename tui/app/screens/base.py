@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import on
+from textual import events, on
 from textual.screen import Screen
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from zhurnal.tui.app.context import Context
@@ -48,6 +49,16 @@ class AppScreen(Screen[None]):
     def show_failure(self, message: CallFailed) -> None:
         self.notify(message.text, title=t("error.title"), severity="error", timeout=8)
         self.finish_loading()
+
+    def on_key(self, event: events.Key) -> None:
+        # In a form, Up and Down move between the one-line fields, as in the console forms school staff know;
+        # only keys nothing else took (a list under a search box binds Down itself) reach this handler.
+        if event.key in ("down", "up") and isinstance(self.focused, Input):
+            event.stop()
+            if event.key == "down":
+                self.focus_next()
+            else:
+                self.focus_previous()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # A worker that raised something other than the core's errors: say so and keep the app running.
