@@ -26,14 +26,20 @@ class Result:
     unit: str  # "x" for a ratio, "s" for seconds scaled to the reference machine, "MB"
     info: str = ""  # absolute figures, for information only
     skipped: bool = False
+    informational: bool = False  # a figure shown to explain others (a floor, a part), with no target of its own
 
     @property
     def ok(self) -> bool:
-        return self.skipped or self.measured <= self.target
+        return self.skipped or self.informational or self.measured <= self.target
 
 
 def skipped(name: str, why: str) -> Result:
     return Result(name, 0.0, 0.0, "", why, skipped=True)
+
+
+def note(name: str, measured: float, unit: str, info: str = "") -> Result:
+    """A figure without a target of its own (status "info"): e.g. the floor a design cannot go below."""
+    return Result(name, measured, 0.0, unit, info, informational=True)
 
 
 def best_time(action: Callable[[], object], repeat: int = 3) -> float:

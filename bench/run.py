@@ -42,6 +42,9 @@ def print_table(results: list[Result]) -> None:
         if r.skipped:
             print(f"{r.name:<{width}}  {'-':>10}  {'-':>11}  skip    {r.info}")
             continue
+        if r.informational:
+            print(f"{r.name:<{width}}  {_figure(r.measured, r.unit):>10}  {'-':>11}  info    {r.info}")
+            continue
         status = "ok" if r.ok else "MISSED"
         print(f"{r.name:<{width}}  {_figure(r.measured, r.unit):>10}  {'≤ ' + _figure(r.target, r.unit):>11}  "
               f"{status:<6}  {r.info}")
