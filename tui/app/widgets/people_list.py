@@ -199,7 +199,8 @@ class PeopleList(Vertical):
             text = t("people.status.more", shown=shown)
         else:
             text = t("people.status.all", shown=shown)
-        self.query_one("#people-status", Static).update(text)
+        # One line whatever it says (app.tcss), so no layout of the whole screen for it.
+        self.query_one("#people-status", Static).update(text, layout=False)
 
     # ---------------------------------------------------------------------------------------------- paging
 
@@ -214,7 +215,7 @@ class PeopleList(Vertical):
                 or cursor_row < table.row_count - PREFETCH_ROWS):
             return
         self._fetching = True
-        self.query_one("#people-status", Static).update(t("people.status.loading"))
+        self.query_one("#people-status", Static).update(t("people.status.loading"), layout=False)
         self.fetch(self._token, self.text, self.class_id, self._next_after, 0.0, self.options)
 
     # ----------------------------------------------------------------------------------------- loading state
