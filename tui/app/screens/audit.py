@@ -22,6 +22,7 @@ from zhurnal.core.validation import Problem, parse_date
 from zhurnal.tui.app import admin_calls
 from zhurnal.tui.app.admin_labels import outcome_label
 from zhurnal.tui.app.admin_messages import AuditPageLoaded, ChainVerified
+from zhurnal.tui.app.context import Debounce
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import CallFailed
 from zhurnal.tui.app.screens.base import AppScreen
@@ -54,6 +55,7 @@ class AuditScreen(AppScreen):
         self._loading_timer: Timer | None = None
         self._where = AuditFilter()
         self.entries: dict[int, AuditEntry] = {}
+        self._debounce = Debounce()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -120,7 +122,7 @@ class AuditScreen(AppScreen):
         self._fetching = True
         self._next_before = None
         self._start_loading_timer()
-        self.fetch(self._token, where, None, self.ctx.search_delay if delay is None else delay)
+        self.fetch(self._token, where, None, self._debounce.wait(self.ctx.search_delay) if delay is None else delay)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-page")
     def fetch(self, token: int, where: AuditFilter, before: int | None, delay: float) -> None:

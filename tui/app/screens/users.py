@@ -16,6 +16,7 @@ from zhurnal.core.errors import ZhurnalError
 from zhurnal.tui.app import admin_calls
 from zhurnal.tui.app.admin_labels import account_state, roles_text
 from zhurnal.tui.app.admin_messages import UsersLoaded
+from zhurnal.tui.app.context import Debounce
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.labels import day
 from zhurnal.tui.app.messages import CallFailed
@@ -48,6 +49,7 @@ class UsersScreen(AppScreen):
         self._fetching = False
         self._loading_timer: Timer | None = None
         self._reload_on_resume = False
+        self._debounce = Debounce()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,7 +86,7 @@ class UsersScreen(AppScreen):
         self._fetching = True
         self._next_after = None
         self._start_loading_timer()
-        self.fetch(self._token, self.text, None, self.ctx.search_delay if delay is None else delay)
+        self.fetch(self._token, self.text, None, self._debounce.wait(self.ctx.search_delay) if delay is None else delay)
 
     @on(Input.Changed, "#users-search")
     def search_changed(self) -> None:

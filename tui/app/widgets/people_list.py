@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from zhurnal.core.errors import ZhurnalError
 from zhurnal.tui.app import structure_workers, workers
-from zhurnal.tui.app.context import Context
+from zhurnal.tui.app.context import Context, Debounce
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.labels import day
 from zhurnal.tui.app.messages import CallFailed, ClassesLoaded, PageLoaded
@@ -66,6 +66,7 @@ class PeopleList(Vertical):
         self._fetching = False
         self._loading_timer: Timer | None = None
         self._current_year_id: int | None = None
+        self._debounce = Debounce()
 
     @property
     def ctx(self) -> Context:
@@ -131,7 +132,7 @@ class PeopleList(Vertical):
         self._next_after = None
         self._start_loading_timer()
         self.fetch(self._token, self.text, self.class_id, None,
-                   self.ctx.search_delay if delay is None else delay, self.options)
+                   self._debounce.wait(self.ctx.search_delay) if delay is None else delay, self.options)
 
     @on(Input.Changed, "#people-search")
     def search_changed(self) -> None:
@@ -161,7 +162,8 @@ class PeopleList(Vertical):
     @work(thread=True, exclusive=True, exit_on_error=False, group="people-page")
     def fetch(self, token: int, text: str, class_id: int | None, after: tuple[str, int] | None,
               delay: float, options: dict[str, object]) -> None:
-        # The debounce: a later keystroke starts a new worker, which cancels this one while it waits.
+        # The debounce (when typing fast): a later keystroke starts a new worker, which cancels this one while
+        # it waits.
         worker = get_current_worker()
         if delay and worker.cancelled_event.wait(delay):
             return
@@ -197,7 +199,8 @@ class PeopleList(Vertical):
             text = t("people.status.more", shown=shown)
         else:
             text = t("people.status.all", shown=shown)
-        self.query_one("#people-status", Static).update(text)
+        # One line whatever it says (app.tcss), so no layout of the whole screen for it.
+        self.query_one("#people-status", Static).update(text, layout=False)
 
     # ---------------------------------------------------------------------------------------------- paging
 
@@ -212,7 +215,7 @@ class PeopleList(Vertical):
                 or cursor_row < table.row_count - PREFETCH_ROWS):
             return
         self._fetching = True
-        self.query_one("#people-status", Static).update(t("people.status.loading"))
+        self.query_one("#people-status", Static).update(t("people.status.loading"), layout=False)
         self.fetch(self._token, self.text, self.class_id, self._next_after, 0.0, self.options)
 
     # ----------------------------------------------------------------------------------------- loading state

@@ -17,7 +17,7 @@ from zhurnal.core.services.persons import PersonRow
 from zhurnal.core.services.staff import StaffRow
 from zhurnal.core.validation import fold
 from zhurnal.tui.app import workers
-from zhurnal.tui.app.context import Context
+from zhurnal.tui.app.context import Context, Debounce
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.labels import day
 from zhurnal.tui.app.messages import CallFailed, CandidatesLoaded
@@ -42,6 +42,7 @@ class PersonPicker(Vertical):
         self._token = 0
         self._staff: list[StaffRow] | None = None
         self._labels: dict[int, str] = {}
+        self._debounce = Debounce()
 
     @property
     def ctx(self) -> Context:
@@ -74,7 +75,7 @@ class PersonPicker(Vertical):
     @on(Input.Changed)
     def changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.search(self.ctx.search_delay)
+        self.search(self._debounce.wait(self.ctx.search_delay))
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
