@@ -377,3 +377,24 @@ def test_marks_stay_with_a_student_moved_to_another_class_and_show_in_its_journa
     assert term_id is not None
     rows = {r.student_id: r for r in TermMarkService(store).suggestions(world.teacher, b_assignment, term_id)}
     assert (rows[a].marks, rows[a].average, rows[a].suggested) == (2, Decimal("4.00"), "4")
+
+
+def test_a_lesson_behind_the_lock_cannot_be_removed_with_its_marks(store, admin, world):
+    # Removing a lesson takes its marks and attendance out of the grid, the averages and the term marks: behind
+    # the grade-entry lock that is a change of marks like any other, refused until an exception lets it in.
+    SettingsService(store).set(admin, "grade_lock_days", 7)
+    journal = JournalService(store)
+    old_day = TODAY - timedelta(days=10)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, old_day, 1, today=old_day)
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "2", today=old_day)
+    lesson = journal.open(world.teacher, world.assignment_id, start=old_day, end=old_day, today=TODAY).lessons[0]
+    with pytest.raises(ValidationFailed, match="закрыт для изменений"):
+        journal.remove_lesson(world.teacher, lesson.id, lesson.version, today=TODAY)
+    assert journal.lesson_impact(world.teacher, lesson.id).marks == 1
+    exceptions = LockExceptionService(store)
+    asked = exceptions.request(world.teacher, world.assignment_id, old_day, old_day, "Урок внесён по ошибке")
+    exceptions.decide(admin, asked.id, asked.version, True, today=TODAY)
+    assert journal.remove_lesson(world.teacher, lesson.id, lesson.version, today=TODAY).marks == 1
+    # A lesson planned ahead is removed freely: it cannot hold marks yet.
+    ahead = journal.add_lesson(world.teacher, world.assignment_id, TODAY + timedelta(days=3), 1, today=TODAY)
+    assert journal.remove_lesson(world.teacher, ahead.id, ahead.version, today=TODAY).marks == 0

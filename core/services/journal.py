@@ -425,12 +425,15 @@ class JournalService(Service):
         return LessonImpact(row.id, marks, attendance)
 
     @service("journal.write")
-    def remove_lesson(self, uow: UnitOfWork, lesson_id: int, expected_version: int) -> LessonImpact:
-        """Soft-delete a lesson: it and what it holds leave the grid, and stay in the store."""
+    def remove_lesson(self, uow: UnitOfWork, lesson_id: int, expected_version: int, *,
+                      today: date | None = None) -> LessonImpact:
+        """Soft-delete a lesson: it and what it holds leave the grid, and stay in the store. A lesson behind
+        the grade-entry lock stays (its marks would leave the averages) unless an exception lets it in."""
         row = get_lesson(uow, lesson_id)
         scope(uow, get_assignment_any(uow, row.assignment_id), write=True)
         require_year_open(year_of(uow, get_assignment_any(uow, row.assignment_id)))
         check_version(row, expected_version, "Урок")
+        require_unlocked(uow, row, max(today or date.today(), row.day))  # a future lesson holds nothing yet
         marks, attendance = impact(uow, [row.id])
         row.deleted_at = utcnow()
         flush(uow, "Урок")
