@@ -398,3 +398,22 @@ def test_a_lesson_behind_the_lock_cannot_be_removed_with_its_marks(store, admin,
     # A lesson planned ahead is removed freely: it cannot hold marks yet.
     ahead = journal.add_lesson(world.teacher, world.assignment_id, TODAY + timedelta(days=3), 1, today=TODAY)
     assert journal.remove_lesson(world.teacher, ahead.id, ahead.version, today=TODAY).marks == 0
+
+
+def test_a_lesson_cannot_carry_its_marks_behind_the_lock(store, admin, world):
+    # A mark cannot be put on a locked lesson; moving a lesson that holds marks onto a locked date would put it
+    # there all the same (and into a term whose marks may be confirmed already).
+    SettingsService(store).set(admin, "grade_lock_days", 7)
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, TODAY, 1, today=TODAY)
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "5", today=TODAY)
+    lesson = journal.open(world.teacher, world.assignment_id, today=TODAY).lessons[0]
+    old_day = TODAY - timedelta(days=10)
+    with pytest.raises(ValidationFailed, match="закрыт для изменений"):
+        journal.update_lesson(world.teacher, lesson.id, lesson.version, topic=None, homework=None, day=old_day,
+                              today=TODAY)
+    assert journal.open(world.teacher, world.assignment_id, today=TODAY).lessons[0].day == TODAY
+    # Inside the open days the move goes through as before.
+    moved, _ = journal.update_lesson(world.teacher, lesson.id, lesson.version, topic=None, homework=None,
+                                     day=TODAY - timedelta(days=2), today=TODAY)
+    assert moved.day == TODAY - timedelta(days=2)

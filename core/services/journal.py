@@ -397,12 +397,16 @@ class JournalService(Service):
             if not year.start_date <= new_day <= year.end_date:
                 raise ValidationFailed([Problem("day", "out_of_range", f"Дата урока: {format_date(new_day)} вне "
                                                                        f"учебного года {year.name}")])
-            if new_day != row.day:
-                require_unlocked(uow, row, max(when, row.day), "day")  # a locked lesson's marks stay put
+            old_day = row.day
+            if new_day != old_day:
+                require_unlocked(uow, row, max(when, old_day), "day")  # a locked lesson's marks stay put
             self._refuse_twin(uow, row.assignment_id, new_day, new_number, row.id)
             changed += [f for f, old, new in (("day", row.day, new_day), ("number", row.number, new_number))
                         if old != new]
             row.day, row.number = new_day, new_number
+            if new_day != old_day:
+                # ...and no lesson carries its marks onto a locked date (the unit of work rolls the move back).
+                require_unlocked(uow, row, max(when, new_day), "day")
         for field, kind, value in (("topic", "topic", clean_topic), ("homework", "homework", clean_homework)):
             if getattr(row, field) != value:
                 setattr(row, field, value)
