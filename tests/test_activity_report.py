@@ -221,3 +221,16 @@ def test_report_activity_on_the_command_line(store, admin, graded, tmp_path, mon
     assert not (tmp_path / "q.csv").exists()
     code, printed = run("purge-activity")
     assert code == 0 and "Удалено событий" in printed
+
+
+def test_report_activity_names_an_output_it_cannot_write(store, admin, graded, tmp_path, capsys):
+    import io
+
+    from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
+    from zhurnal.tui.cli import main
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    code = main(["--db", url, "--user", ADMIN_LOGIN, "--password-stdin", "report", "activity", "--term", "2",
+                 "--year", "2026/2027", "--format", "csv", "--out", str(tmp_path)],
+                stdin=io.StringIO(ADMIN_PASSWORD + "\n"), stdout=io.StringIO())
+    assert code == 2 and "--out" in capsys.readouterr().err

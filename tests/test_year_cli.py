@@ -103,3 +103,27 @@ def test_undo_with_nothing_to_undo_fails_for_scripts(demo, capsys):
     code, _ = run(demo, "year", "undo", "--yes")
     assert code == 1
     assert "Нет операции" in capsys.readouterr().err
+
+
+def test_output_files_are_private_and_bad_paths_are_named_before_anything_changes(demo, tmp_path: Path, capsys):
+    # The protocol and the book hold names and birth dates: readable by the owner only, like every export.
+    protocol = tmp_path / "plan.xlsx"
+    run(demo, "year", "plan", "--xlsx", str(protocol))
+    assert protocol.stat().st_mode & 0o777 == 0o600
+    book = tmp_path / "book.xlsx"
+    assert run(demo, "year", "book", "--from", "2026-09-01", "--to", "2027-08-31", "--xlsx", str(book))[0] == 0
+    assert book.stat().st_mode & 0o777 == 0o600
+    # A folder or a missing folder is a message naming the option, never a traceback.
+    assert run(demo, "year", "plan", "--xlsx", str(tmp_path))[0] == 2
+    assert "--xlsx" in capsys.readouterr().err
+    assert run(demo, "year", "book", "--from", "2026-09-01", "--to", "2027-08-31", "--xlsx",
+               str(tmp_path / "no" / "book.xlsx"))[0] == 2
+    assert "--xlsx" in capsys.readouterr().err
+    # Closing checks where its report goes before it closes anything: the year stays open.
+    assert run(demo, *OPEN, "--yes")[0] == 0
+    code, _ = run(demo, "year", "close", *ORDERS, "--yes", "--report", str(tmp_path / "no" / "report.json"))
+    assert code == 2 and "--report" in capsys.readouterr().err
+    assert years(demo)["2026/2027"] == "open"
+    code, _ = run(demo, "year", "close", *ORDERS, "--yes", "--protocol", str(tmp_path))
+    assert code == 2 and "--protocol" in capsys.readouterr().err
+    assert years(demo)["2026/2027"] == "open"
