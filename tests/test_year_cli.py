@@ -127,3 +127,16 @@ def test_output_files_are_private_and_bad_paths_are_named_before_anything_change
     code, _ = run(demo, "year", "close", *ORDERS, "--yes", "--protocol", str(tmp_path))
     assert code == 2 and "--protocol" in capsys.readouterr().err
     assert years(demo)["2026/2027"] == "open"
+
+
+def test_outcomes_file_with_a_bad_date_or_field_is_named_not_a_traceback(demo, tmp_path: Path, capsys):
+    with demo.session(write=False) as session:
+        person_id = session.scalar(select(Enrolment.person_id).where(Enrolment.end_date.is_(None)).limit(1))
+    outcomes = tmp_path / "outcomes.json"
+    for change, field in (({"outcome": "retain", "order_number": "7-у", "order_date": "30.02.2027"}, "order_date"),
+                          ({"outcome": "retain", "order_number": "7-у"}, "order_date"),
+                          ({"outcome": "transfer_out", "destination": ["школа № 5"]}, "destination")):
+        outcomes.write_text(json.dumps([{"person_id": person_id, **change}]), encoding="utf-8")
+        code, _ = run(demo, "year", "plan", "--outcomes", str(outcomes))
+        err = capsys.readouterr().err
+        assert code == 1 and f"person_id {person_id}" in err and field in err and "Traceback" not in err

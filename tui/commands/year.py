@@ -155,12 +155,20 @@ def _apply_outcomes(plan: Any, path: Path) -> Any:
         raise CliError(f"{path}: не прочитать решения ({exc})", EXIT_FAILED) from exc
     if not isinstance(changes, list):
         raise CliError(f"{path}: ожидается список объектов JSON", EXIT_FAILED)
-    for change in changes:
+    for number, change in enumerate(changes, 1):
         if not isinstance(change, dict) or not isinstance(change.get("person_id"), int):
             raise CliError(f"{path}: у каждого решения нужен person_id", EXIT_FAILED)
+        where = f"{path}: решение {number} (person_id {change['person_id']})"
+        for key in ("outcome", "target_class", "destination", "debt", "order_number", "order_date"):
+            if change.get(key) is not None and not isinstance(change[key], str):
+                raise CliError(f"{where}: {key} — ожидается строка", EXIT_FAILED)
         extra: dict[str, Any] = {k: change[k] for k in ("target_class", "destination", "debt") if k in change}
         if change.get("order_number"):
-            extra["order"] = OrderRef(str(change["order_number"]), _date(str(change.get("order_date", ""))))
+            try:
+                order_date = _date(change.get("order_date") or "")
+            except argparse.ArgumentTypeError as exc:
+                raise CliError(f"{where}: order_date {exc}", EXIT_FAILED) from exc
+            extra["order"] = OrderRef(change["order_number"], order_date)
         plan = plan.with_outcome(change["person_id"], change.get("outcome"), **extra)
     return plan
 
