@@ -417,3 +417,20 @@ def test_a_lesson_cannot_carry_its_marks_behind_the_lock(store, admin, world):
     moved, _ = journal.update_lesson(world.teacher, lesson.id, lesson.version, topic=None, homework=None,
                                      day=TODAY - timedelta(days=2), today=TODAY)
     assert moved.day == TODAY - timedelta(days=2)
+
+
+def test_a_changed_or_withdrawn_term_mark_keeps_its_old_value_in_the_trail(store, world):
+    # The term mark row holds only the current value: the audit record is the only place its history lives.
+    journal = JournalService(store)
+    term_id = journal.open(world.teacher, world.assignment_id, today=TODAY).term_id
+    marks = TermMarkService(store)
+    student = world.students[0]
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "3")
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "5")
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "")
+    trail = [(r.action, r.person_id, r.detail) for r in sorted(
+        (r for action in ("term_mark.set", "term_mark.withdraw") for r in records(store, action)),
+        key=lambda r: r.seq)]
+    assert [(action, person) for action, person, _ in trail] == [("term_mark.set", student)] * 2 + [
+        ("term_mark.withdraw", student)]
+    assert [detail.split(": ")[1] for _, _, detail in trail] == ["- -> 3", "3 -> 5", "5 -> -"]
