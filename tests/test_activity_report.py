@@ -234,3 +234,19 @@ def test_report_activity_names_an_output_it_cannot_write(store, admin, graded, t
                  "--year", "2026/2027", "--format", "csv", "--out", str(tmp_path)],
                 stdin=io.StringIO(ADMIN_PASSWORD + "\n"), stdout=io.StringIO())
     assert code == 2 and "--out" in capsys.readouterr().err
+
+
+def test_the_auditor_reads_the_report_but_cannot_purge_the_events(store, admin, graded):
+    # The auditor's role is read-only ("changes nothing"); purging deletes events, so it needs more than the
+    # action that lets one read the report.
+    login(store, graded.teacher, Q1[0])
+    auditor = Actor(admin.user_id, "auditor", admin.school_id, frozenset({"auditor"}))
+    SettingsService(store).set(admin, "activity_retention_days", 90)
+    service = ActivityReportService(store)
+    assert service.for_dates(auditor, *Q1, today=TODAY).title
+    with pytest.raises(PermissionDenied):
+        service.purge(auditor, today=date(2027, 1, 20))
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(ActivityEvent).where(ActivityEvent.day == Q1[0])) == 1
+    assert [r.outcome for r in records(store, "activity_report.purge")] == ["denied"]
+    assert service.purge(admin, today=date(2027, 1, 20)) >= 1
