@@ -434,3 +434,11 @@ def test_a_changed_or_withdrawn_term_mark_keeps_its_old_value_in_the_trail(store
     assert [(action, person) for action, person, _ in trail] == [("term_mark.set", student)] * 2 + [
         ("term_mark.withdraw", student)]
     assert [detail.split(": ")[1] for _, _, detail in trail] == ["- -> 3", "3 -> 5", "5 -> -"]
+
+
+def test_the_diary_terms_of_someone_elses_child_are_an_audited_refusal(store, world):
+    diary = DiaryService(store)
+    assert diary.terms(world.parent, world.students[0], today=TODAY)
+    with pytest.raises(PermissionDenied, match="не ваш дневник"):
+        diary.terms(world.parent, world.students[1], today=TODAY)
+    assert [(r.outcome, r.login) for r in records(store, "diary.terms")] == [("denied", "andreeva")]
