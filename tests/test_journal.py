@@ -442,3 +442,13 @@ def test_the_diary_terms_of_someone_elses_child_are_an_audited_refusal(store, wo
     with pytest.raises(PermissionDenied, match="не ваш дневник"):
         diary.terms(world.parent, world.students[1], today=TODAY)
     assert [(r.outcome, r.login) for r in records(store, "diary.terms")] == [("denied", "andreeva")]
+
+
+def test_an_empty_lesson_moves_onto_a_locked_date_like_a_new_one_is_added(store, admin, world):
+    SettingsService(store).set(admin, "grade_lock_days", 7)
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, TODAY, 1, today=TODAY)
+    old_day = TODAY - timedelta(days=10)
+    moved, touched = journal.update_lesson(world.teacher, lesson.id, lesson.version, topic="Повторение",
+                                           homework=None, day=old_day, today=TODAY)
+    assert (moved.day, touched.marks, touched.attendance) == (old_day, 0, 0)

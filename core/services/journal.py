@@ -404,8 +404,9 @@ class JournalService(Service):
             changed += [f for f, old, new in (("day", row.day, new_day), ("number", row.number, new_number))
                         if old != new]
             row.day, row.number = new_day, new_number
-            if new_day != old_day:
-                # ...and no lesson carries its marks onto a locked date (the unit of work rolls the move back).
+            if new_day != old_day and (any(impact(uow, [row.id])) or row.attendance_taken):
+                # ...and none carries marks or attendance onto a locked date (an empty one moves like a new
+                # lesson is added; on refusal the unit of work rolls the move back).
                 require_unlocked(uow, row, max(when, new_day), "day")
         for field, kind, value in (("topic", "topic", clean_topic), ("homework", "homework", clean_homework)):
             if getattr(row, field) != value:
