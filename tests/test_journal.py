@@ -395,7 +395,9 @@ def test_a_lesson_behind_the_lock_cannot_be_removed_with_its_marks(store, admin,
     asked = exceptions.request(world.teacher, world.assignment_id, old_day, old_day, "Урок внесён по ошибке")
     exceptions.decide(admin, asked.id, asked.version, True, today=TODAY)
     assert journal.remove_lesson(world.teacher, lesson.id, lesson.version, today=TODAY).marks == 1
-    # A lesson planned ahead is removed freely: it cannot hold marks yet.
+    # An empty lesson behind the lock goes as freely as it could be added; one planned ahead too.
+    empty = journal.add_lesson(world.teacher, world.assignment_id, old_day, 2, today=TODAY)
+    assert journal.remove_lesson(world.teacher, empty.id, empty.version, today=TODAY).marks == 0
     ahead = journal.add_lesson(world.teacher, world.assignment_id, TODAY + timedelta(days=3), 1, today=TODAY)
     assert journal.remove_lesson(world.teacher, ahead.id, ahead.version, today=TODAY).marks == 0
 

@@ -433,13 +433,15 @@ class JournalService(Service):
     def remove_lesson(self, uow: UnitOfWork, lesson_id: int, expected_version: int, *,
                       today: date | None = None) -> LessonImpact:
         """Soft-delete a lesson: it and what it holds leave the grid, and stay in the store. A lesson behind
-        the grade-entry lock stays (its marks would leave the averages) unless an exception lets it in."""
+        the grade-entry lock holding marks or attendance stays (they would leave the averages) unless an
+        exception lets it in."""
         row = get_lesson(uow, lesson_id)
         scope(uow, get_assignment_any(uow, row.assignment_id), write=True)
         require_year_open(year_of(uow, get_assignment_any(uow, row.assignment_id)))
         check_version(row, expected_version, "Урок")
-        require_unlocked(uow, row, max(today or date.today(), row.day))  # a future lesson holds nothing yet
         marks, attendance = impact(uow, [row.id])
+        if marks or attendance or row.attendance_taken:  # an empty lesson goes as freely as it was added
+            require_unlocked(uow, row, max(today or date.today(), row.day))  # a future lesson holds nothing yet
         row.deleted_at = utcnow()
         flush(uow, "Урок")
         uow.audit("lesson.remove", object_type="lesson", object_id=row.id, fields=["deleted_at"],
