@@ -151,8 +151,9 @@ def test_refusals_and_bad_periods(store, admin, graded):
         service.for_dates(admin, Q1[1], Q1[0])
     with pytest.raises(NotFound, match="нет периода № 5"):
         service.find_term(admin, 5, "2026/2027")
-    with pytest.raises(ValidationFailed, match="районная"):
+    with pytest.raises(PermissionDenied, match="районная"):  # other schools' figures: an audited refusal
         service.for_dates(admin, Q1[0], Q1[1], district=True)
+    assert [r.outcome for r in records(store, "activity_report.for_dates")] == ["denied", "denied"]
     dates = service.for_dates(admin, *Q1, today=TODAY)
     assert dates.title == "01.09.2026 – 26.10.2026" and dates.previous is None
 
