@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from tests import year_support
 from tests.year_support import NEXT, ORDERS, next_terms, snapshot
 from zhurnal.core.backup.format import tables_in_order
-from zhurnal.core.errors import Conflict, ValidationFailed
+from zhurnal.core.errors import Conflict, PermissionDenied, ValidationFailed
 from zhurnal.core.models import (
     AcademicYear,
     Enrolment,
@@ -388,3 +388,21 @@ def test_undo_of_a_closing_is_refused_once_the_new_year_journal_has_marks_of_mov
         RolloverService(demo).undo_last(actor)
     assert "резервную копию" in str(caught.value) and "отметки" in str(caught.value)
     assert snapshot(demo) == before
+
+
+def test_the_protocol_is_a_personal_data_export(demo, actor):
+    # Names and birth dates of every student: like the movement book's XLSX, it needs export.personal_data
+    # (the deputy plans and closes the year, but exports no lists of people) and leaves an audit record.
+    from zhurnal.core.models import AuditRecord
+    from zhurnal.core.permissions import Actor
+
+    proposed = plan(demo, actor)
+    deputy = Actor(actor.user_id, "deputy", actor.school_id, frozenset({"deputy"}))
+    assert PromotionService(demo).preview(deputy, proposed).counts["total"] == proposed.counts()["total"]
+    with pytest.raises(PermissionDenied):
+        PromotionService(demo).protocol(deputy, proposed)
+    PromotionService(demo).protocol(actor, proposed)
+    with demo.session(write=False) as session:
+        trail = [(r.action, r.outcome) for r in session.scalars(select(AuditRecord).where(
+            AuditRecord.action.like("year.protocol%")).order_by(AuditRecord.seq))]
+    assert trail == [("year.protocol", "denied"), ("year.protocol", "ok")]
