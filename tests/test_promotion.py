@@ -406,3 +406,20 @@ def test_the_protocol_is_a_personal_data_export(demo, actor):
         trail = [(r.action, r.outcome) for r in session.scalars(select(AuditRecord).where(
             AuditRecord.action.like("year.protocol%")).order_by(AuditRecord.seq))]
     assert trail == [("year.protocol", "denied"), ("year.protocol", "ok")]
+
+
+def test_the_archive_of_final_marks_is_read_with_the_journals_not_with_people_read(demo, actor, tmp_path):
+    # The archive holds every student's year marks: a class teacher (people.read, and the journals of their own
+    # class only) must not read the whole school's marks through it; journal readers do.
+    from zhurnal.core.permissions import Actor
+    from zhurnal.core.services.yeararchive import YearArchiveService
+
+    open_next(demo, actor)
+    year_id = old_year(demo, actor).id
+    PromotionService(demo).apply_close(actor, plan(demo, actor), archive_dir=tmp_path)
+    archive = YearArchiveService(demo)
+    class_teacher = Actor(actor.user_id, "class-teacher", actor.school_id, frozenset({"class_teacher"}), None)
+    with pytest.raises(PermissionDenied):
+        archive.files(class_teacher, year_id)
+    auditor = Actor(actor.user_id, "auditor", actor.school_id, frozenset({"auditor"}))
+    assert "final-marks.xlsx" in [f.name for f in archive.files(auditor, year_id)]
