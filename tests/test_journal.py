@@ -454,3 +454,22 @@ def test_an_empty_lesson_moves_onto_a_locked_date_like_a_new_one_is_added(store,
     moved, touched = journal.update_lesson(world.teacher, lesson.id, lesson.version, topic="Повторение",
                                            homework=None, day=old_day, today=TODAY)
     assert (moved.day, touched.marks, touched.attendance) == (old_day, 0, 0)
+
+
+def test_nobody_approves_their_own_lock_exception(store, admin, school, world):
+    # A deputy director who also teaches holds both journal.write and journal.unlock: their own request to change
+    # locked marks goes to someone else, or the lock would hold for everyone but them.
+    SettingsService(store).set(admin, "grade_lock_days", 7)
+    sid = school.school_id
+    teacher_id = add_staff(store, sid, "Завучева", "Нина")
+    deputy = _actor(store, sid, teacher_id, "zavucheva", {"deputy", "teacher"})
+    AssignmentService(store).assign(admin, world.class_id, SubjectService(store).create(admin, "Физика").id,
+                                    teacher_id, today=TODAY)
+    assignment_id = next(j.assignment_id for j in JournalService(store).list_journals(deputy) if j.writable)
+    old_day = TODAY - timedelta(days=10)
+    exceptions = LockExceptionService(store)
+    asked = exceptions.request(deputy, assignment_id, old_day, old_day, "Забыла выставить")
+    with pytest.raises(PermissionDenied, match="свой"):
+        exceptions.decide(deputy, asked.id, asked.version, True, today=TODAY)
+    assert [r.outcome for r in records(store, "lock_exception.decide")] == ["denied"]
+    assert exceptions.decide(admin, asked.id, asked.version, True, today=TODAY).status == "approved"
