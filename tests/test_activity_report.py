@@ -151,8 +151,9 @@ def test_refusals_and_bad_periods(store, admin, graded):
         service.for_dates(admin, Q1[1], Q1[0])
     with pytest.raises(NotFound, match="нет периода № 5"):
         service.find_term(admin, 5, "2026/2027")
-    with pytest.raises(ValidationFailed, match="районная"):
+    with pytest.raises(PermissionDenied, match="районная"):  # other schools' figures: an audited refusal
         service.for_dates(admin, Q1[0], Q1[1], district=True)
+    assert [r.outcome for r in records(store, "activity_report.for_dates")] == ["denied", "denied"]
     dates = service.for_dates(admin, *Q1, today=TODAY)
     assert dates.title == "01.09.2026 – 26.10.2026" and dates.previous is None
 
@@ -221,3 +222,32 @@ def test_report_activity_on_the_command_line(store, admin, graded, tmp_path, mon
     assert not (tmp_path / "q.csv").exists()
     code, printed = run("purge-activity")
     assert code == 0 and "Удалено событий" in printed
+
+
+def test_report_activity_names_an_output_it_cannot_write(store, admin, graded, tmp_path, capsys):
+    import io
+
+    from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
+    from zhurnal.tui.cli import main
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    code = main(["--db", url, "--user", ADMIN_LOGIN, "--password-stdin", "report", "activity", "--term", "2",
+                 "--year", "2026/2027", "--format", "csv", "--out", str(tmp_path)],
+                stdin=io.StringIO(ADMIN_PASSWORD + "\n"), stdout=io.StringIO())
+    assert code == 2 and "--out" in capsys.readouterr().err
+
+
+def test_the_auditor_reads_the_report_but_cannot_purge_the_events(store, admin, graded):
+    # The auditor's role is read-only ("changes nothing"); purging deletes events, so it needs more than the
+    # action that lets one read the report.
+    login(store, graded.teacher, Q1[0])
+    auditor = Actor(admin.user_id, "auditor", admin.school_id, frozenset({"auditor"}))
+    SettingsService(store).set(admin, "activity_retention_days", 90)
+    service = ActivityReportService(store)
+    assert service.for_dates(auditor, *Q1, today=TODAY).title
+    with pytest.raises(PermissionDenied):
+        service.purge(auditor, today=date(2027, 1, 20))
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(ActivityEvent).where(ActivityEvent.day == Q1[0])) == 1
+    assert [r.outcome for r in records(store, "activity_report.purge")] == ["denied"]
+    assert service.purge(admin, today=date(2027, 1, 20)) >= 1

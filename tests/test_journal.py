@@ -377,3 +377,99 @@ def test_marks_stay_with_a_student_moved_to_another_class_and_show_in_its_journa
     assert term_id is not None
     rows = {r.student_id: r for r in TermMarkService(store).suggestions(world.teacher, b_assignment, term_id)}
     assert (rows[a].marks, rows[a].average, rows[a].suggested) == (2, Decimal("4.00"), "4")
+
+
+def test_a_lesson_behind_the_lock_cannot_be_removed_with_its_marks(store, admin, world):
+    # Removing a lesson takes its marks and attendance out of the grid, the averages and the term marks: behind
+    # the grade-entry lock that is a change of marks like any other, refused until an exception lets it in.
+    SettingsService(store).set(admin, "grade_lock_days", 7)
+    journal = JournalService(store)
+    old_day = TODAY - timedelta(days=10)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, old_day, 1, today=old_day)
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "2", today=old_day)
+    lesson = journal.open(world.teacher, world.assignment_id, start=old_day, end=old_day, today=TODAY).lessons[0]
+    with pytest.raises(ValidationFailed, match="закрыт для изменений"):
+        journal.remove_lesson(world.teacher, lesson.id, lesson.version, today=TODAY)
+    assert journal.lesson_impact(world.teacher, lesson.id).marks == 1
+    exceptions = LockExceptionService(store)
+    asked = exceptions.request(world.teacher, world.assignment_id, old_day, old_day, "Урок внесён по ошибке")
+    exceptions.decide(admin, asked.id, asked.version, True, today=TODAY)
+    assert journal.remove_lesson(world.teacher, lesson.id, lesson.version, today=TODAY).marks == 1
+    # An empty lesson behind the lock goes as freely as it could be added; one planned ahead too.
+    empty = journal.add_lesson(world.teacher, world.assignment_id, old_day, 2, today=TODAY)
+    assert journal.remove_lesson(world.teacher, empty.id, empty.version, today=TODAY).marks == 0
+    ahead = journal.add_lesson(world.teacher, world.assignment_id, TODAY + timedelta(days=3), 1, today=TODAY)
+    assert journal.remove_lesson(world.teacher, ahead.id, ahead.version, today=TODAY).marks == 0
+
+
+def test_a_lesson_cannot_carry_its_marks_behind_the_lock(store, admin, world):
+    # A mark cannot be put on a locked lesson; moving a lesson that holds marks onto a locked date would put it
+    # there all the same (and into a term whose marks may be confirmed already).
+    SettingsService(store).set(admin, "grade_lock_days", 7)
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, TODAY, 1, today=TODAY)
+    journal.set_mark(world.teacher, lesson.id, world.students[0], "5", today=TODAY)
+    lesson = journal.open(world.teacher, world.assignment_id, today=TODAY).lessons[0]
+    old_day = TODAY - timedelta(days=10)
+    with pytest.raises(ValidationFailed, match="закрыт для изменений"):
+        journal.update_lesson(world.teacher, lesson.id, lesson.version, topic=None, homework=None, day=old_day,
+                              today=TODAY)
+    assert journal.open(world.teacher, world.assignment_id, today=TODAY).lessons[0].day == TODAY
+    # Inside the open days the move goes through as before.
+    moved, _ = journal.update_lesson(world.teacher, lesson.id, lesson.version, topic=None, homework=None,
+                                     day=TODAY - timedelta(days=2), today=TODAY)
+    assert moved.day == TODAY - timedelta(days=2)
+
+
+def test_a_changed_or_withdrawn_term_mark_keeps_its_old_value_in_the_trail(store, world):
+    # The term mark row holds only the current value: the audit record is the only place its history lives.
+    journal = JournalService(store)
+    term_id = journal.open(world.teacher, world.assignment_id, today=TODAY).term_id
+    marks = TermMarkService(store)
+    student = world.students[0]
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "3")
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "5")
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "")
+    trail = [(r.action, r.person_id, r.detail) for r in sorted(
+        (r for action in ("term_mark.set", "term_mark.withdraw") for r in records(store, action)),
+        key=lambda r: r.seq)]
+    assert [(action, person) for action, person, _ in trail] == [("term_mark.set", student)] * 2 + [
+        ("term_mark.withdraw", student)]
+    assert [detail.split(": ")[1] for _, _, detail in trail] == ["- -> 3", "3 -> 5", "5 -> -"]
+
+
+def test_the_diary_terms_of_someone_elses_child_are_an_audited_refusal(store, world):
+    diary = DiaryService(store)
+    assert diary.terms(world.parent, world.students[0], today=TODAY)
+    with pytest.raises(PermissionDenied, match="не ваш дневник"):
+        diary.terms(world.parent, world.students[1], today=TODAY)
+    assert [(r.outcome, r.login) for r in records(store, "diary.terms")] == [("denied", "andreeva")]
+
+
+def test_an_empty_lesson_moves_onto_a_locked_date_like_a_new_one_is_added(store, admin, world):
+    SettingsService(store).set(admin, "grade_lock_days", 7)
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, TODAY, 1, today=TODAY)
+    old_day = TODAY - timedelta(days=10)
+    moved, touched = journal.update_lesson(world.teacher, lesson.id, lesson.version, topic="Повторение",
+                                           homework=None, day=old_day, today=TODAY)
+    assert (moved.day, touched.marks, touched.attendance) == (old_day, 0, 0)
+
+
+def test_nobody_approves_their_own_lock_exception(store, admin, school, world):
+    # A deputy director who also teaches holds both journal.write and journal.unlock: their own request to change
+    # locked marks goes to someone else, or the lock would hold for everyone but them.
+    SettingsService(store).set(admin, "grade_lock_days", 7)
+    sid = school.school_id
+    teacher_id = add_staff(store, sid, "Завучева", "Нина")
+    deputy = _actor(store, sid, teacher_id, "zavucheva", {"deputy", "teacher"})
+    AssignmentService(store).assign(admin, world.class_id, SubjectService(store).create(admin, "Физика").id,
+                                    teacher_id, today=TODAY)
+    assignment_id = next(j.assignment_id for j in JournalService(store).list_journals(deputy) if j.writable)
+    old_day = TODAY - timedelta(days=10)
+    exceptions = LockExceptionService(store)
+    asked = exceptions.request(deputy, assignment_id, old_day, old_day, "Забыла выставить")
+    with pytest.raises(PermissionDenied, match="свой"):
+        exceptions.decide(deputy, asked.id, asked.version, True, today=TODAY)
+    assert [r.outcome for r in records(store, "lock_exception.decide")] == ["denied"]
+    assert exceptions.decide(admin, asked.id, asked.version, True, today=TODAY).status == "approved"

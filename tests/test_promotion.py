@@ -16,8 +16,16 @@ from sqlalchemy import func, select
 from tests import year_support
 from tests.year_support import NEXT, ORDERS, next_terms, snapshot
 from zhurnal.core.backup.format import tables_in_order
-from zhurnal.core.errors import Conflict, ValidationFailed
-from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Order, SchoolClass, YearArchiveFile
+from zhurnal.core.errors import Conflict, PermissionDenied, ValidationFailed
+from zhurnal.core.models import (
+    AcademicYear,
+    Enrolment,
+    GradeLevel,
+    Order,
+    SchoolClass,
+    TeachingAssignment,
+    YearArchiveFile,
+)
 from zhurnal.core.services.enrolments import EnrolmentService
 from zhurnal.core.services.movements import MovementService
 from zhurnal.core.services.orders import OrderService
@@ -353,3 +361,65 @@ def test_missing_year_marks_are_listed_per_class_and_subject_and_stop_the_closin
         PromotionService(demo).apply_close(actor, proposed)
     report = PromotionService(demo).apply_close(actor, proposed, ignore_missing_marks=True)
     assert not report.already_closed
+
+
+def test_undo_of_a_closing_is_refused_once_the_new_year_journal_has_marks_of_moved_students(demo, actor):
+    # Undoing the closing removes the enrolments it started; a mark or an absence recorded for a student in the
+    # new class since would stay behind, hidden from every journal (it belongs to no enrolment any more).
+    from zhurnal.core.permissions import Actor
+    from zhurnal.core.services.journal import JournalService
+
+    opened = open_next(demo, actor)
+    report = PromotionService(demo).apply_close(actor, plan(demo, actor))
+    moved = next(i for i in report.items if i.from_class == "5А" and i.started_enrolment_id)
+    with demo.session(write=False) as session:
+        assignment = session.scalars(select(TeachingAssignment).join(
+            SchoolClass, SchoolClass.id == TeachingAssignment.class_id).where(
+            SchoolClass.year_id == opened.year.id, SchoolClass.name == moved.to_class,
+            TeachingAssignment.deleted_at.is_(None)).order_by(TeachingAssignment.id)).first()
+    assert assignment is not None
+    teacher = Actor(None, "teacher", actor.school_id, frozenset({"teacher"}), assignment.teacher_id)
+    first_day = opened.year.start
+    journal = JournalService(demo)
+    lesson = journal.add_lesson(teacher, assignment.id, first_day, 1, today=first_day)
+    journal.set_attendance(teacher, lesson.id, moved.person_id, "absent", today=first_day)
+    before = snapshot(demo)
+    with pytest.raises(Conflict) as caught:
+        RolloverService(demo).undo_last(actor)
+    assert "резервную копию" in str(caught.value) and "отметки" in str(caught.value)
+    assert snapshot(demo) == before
+
+
+def test_the_protocol_is_a_personal_data_export(demo, actor):
+    # Names and birth dates of every student: like the movement book's XLSX, it needs export.personal_data
+    # (the deputy plans and closes the year, but exports no lists of people) and leaves an audit record.
+    from zhurnal.core.models import AuditRecord
+    from zhurnal.core.permissions import Actor
+
+    proposed = plan(demo, actor)
+    deputy = Actor(actor.user_id, "deputy", actor.school_id, frozenset({"deputy"}))
+    assert PromotionService(demo).preview(deputy, proposed).counts["total"] == proposed.counts()["total"]
+    with pytest.raises(PermissionDenied):
+        PromotionService(demo).protocol(deputy, proposed)
+    PromotionService(demo).protocol(actor, proposed)
+    with demo.session(write=False) as session:
+        trail = [(r.action, r.outcome) for r in session.scalars(select(AuditRecord).where(
+            AuditRecord.action.like("year.protocol%")).order_by(AuditRecord.seq))]
+    assert trail == [("year.protocol", "denied"), ("year.protocol", "ok")]
+
+
+def test_the_archive_of_final_marks_is_read_with_the_journals_not_with_people_read(demo, actor, tmp_path):
+    # The archive holds every student's year marks: a class teacher (people.read, and the journals of their own
+    # class only) must not read the whole school's marks through it; journal readers do.
+    from zhurnal.core.permissions import Actor
+    from zhurnal.core.services.yeararchive import YearArchiveService
+
+    open_next(demo, actor)
+    year_id = old_year(demo, actor).id
+    PromotionService(demo).apply_close(actor, plan(demo, actor), archive_dir=tmp_path)
+    archive = YearArchiveService(demo)
+    class_teacher = Actor(actor.user_id, "class-teacher", actor.school_id, frozenset({"class_teacher"}), None)
+    with pytest.raises(PermissionDenied):
+        archive.files(class_teacher, year_id)
+    auditor = Actor(actor.user_id, "auditor", actor.school_id, frozenset({"auditor"}))
+    assert "final-marks.xlsx" in [f.name for f in archive.files(auditor, year_id)]

@@ -103,3 +103,40 @@ def test_undo_with_nothing_to_undo_fails_for_scripts(demo, capsys):
     code, _ = run(demo, "year", "undo", "--yes")
     assert code == 1
     assert "Нет операции" in capsys.readouterr().err
+
+
+def test_output_files_are_private_and_bad_paths_are_named_before_anything_changes(demo, tmp_path: Path, capsys):
+    # The protocol and the book hold names and birth dates: readable by the owner only, like every export.
+    protocol = tmp_path / "plan.xlsx"
+    run(demo, "year", "plan", "--xlsx", str(protocol))
+    assert protocol.stat().st_mode & 0o777 == 0o600
+    book = tmp_path / "book.xlsx"
+    assert run(demo, "year", "book", "--from", "2026-09-01", "--to", "2027-08-31", "--xlsx", str(book))[0] == 0
+    assert book.stat().st_mode & 0o777 == 0o600
+    # A folder or a missing folder is a message naming the option, never a traceback.
+    assert run(demo, "year", "plan", "--xlsx", str(tmp_path))[0] == 2
+    assert "--xlsx" in capsys.readouterr().err
+    assert run(demo, "year", "book", "--from", "2026-09-01", "--to", "2027-08-31", "--xlsx",
+               str(tmp_path / "no" / "book.xlsx"))[0] == 2
+    assert "--xlsx" in capsys.readouterr().err
+    # Closing checks where its report goes before it closes anything: the year stays open.
+    assert run(demo, *OPEN, "--yes")[0] == 0
+    code, _ = run(demo, "year", "close", *ORDERS, "--yes", "--report", str(tmp_path / "no" / "report.json"))
+    assert code == 2 and "--report" in capsys.readouterr().err
+    assert years(demo)["2026/2027"] == "open"
+    code, _ = run(demo, "year", "close", *ORDERS, "--yes", "--protocol", str(tmp_path))
+    assert code == 2 and "--protocol" in capsys.readouterr().err
+    assert years(demo)["2026/2027"] == "open"
+
+
+def test_outcomes_file_with_a_bad_date_or_field_is_named_not_a_traceback(demo, tmp_path: Path, capsys):
+    with demo.session(write=False) as session:
+        person_id = session.scalar(select(Enrolment.person_id).where(Enrolment.end_date.is_(None)).limit(1))
+    outcomes = tmp_path / "outcomes.json"
+    for change, field in (({"outcome": "retain", "order_number": "7-у", "order_date": "30.02.2027"}, "order_date"),
+                          ({"outcome": "retain", "order_number": "7-у"}, "order_date"),
+                          ({"outcome": "transfer_out", "destination": ["школа № 5"]}, "destination")):
+        outcomes.write_text(json.dumps([{"person_id": person_id, **change}]), encoding="utf-8")
+        code, _ = run(demo, "year", "plan", "--outcomes", str(outcomes))
+        err = capsys.readouterr().err
+        assert code == 1 and f"person_id {person_id}" in err and field in err and "Traceback" not in err

@@ -12,6 +12,7 @@ import getpass
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from zhurnal.core import __version__
@@ -177,6 +178,29 @@ def positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("нужно целое число больше нуля")
     return number
+
+
+def check_output(option: str, path: str) -> Path:
+    """The file an option names to write, checked before the command changes anything: CliError naming the
+    option when it is a folder or its folder is missing."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise CliError(f"{option} {path}: это папка; укажите файл")
+    if not target.parent.is_dir():
+        raise CliError(f"{option} {path}: папки {target.parent} нет")
+    return target
+
+
+def write_output(option: str, path: str, data: bytes) -> Path:
+    """Write a file a command produces: readable by the owner only (it may hold personal data) and atomically
+    (a failure leaves no half file); CliError naming the option when it cannot be written."""
+    from zhurnal.core.files import write_atomic
+
+    target = check_output(option, path)
+    try:
+        return write_atomic(target, data)
+    except OSError as exc:
+        raise CliError(f"{option} {path}: не удалось записать файл ({exc.strerror or exc})", EXIT_FAILED) from exc
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:

@@ -20,7 +20,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 
 from zhurnal.core import activity
-from zhurnal.core.errors import NotFound, ValidationFailed
+from zhurnal.core.errors import NotFound, PermissionDenied, ValidationFailed
 from zhurnal.core.models import (
     AcademicYear,
     ActivityDaily,
@@ -320,8 +320,9 @@ class ActivityReportService(Service):
         if district:
             user = uow.session.get(User, uow.actor.user_id) if uow.actor.user_id is not None else None
             if uow.actor.user_id is not None and (user is None or user.school_id is not None):
-                raise ValidationFailed([Problem("district", "not_district", "Отчёт по району строит районная "
-                                                                            "учётная запись")])
+                # Other schools' figures: a refusal of scope, audited like any other (by the service decorator).
+                raise PermissionDenied("reports.activity", "Недостаточно прав: отчёт по району строит районная "
+                                                           "учётная запись")
             schools = list(uow.session.scalars(select(School).order_by(School.name, School.id)))
             reports = [_school_report(uow, s, start, end, today, late_days, details=False) for s in schools]
             totals = [RoleRow(rows[0].group, *(sum(getattr(r, f) for r in rows) for f in
@@ -333,7 +334,9 @@ class ActivityReportService(Service):
         return ActivityReport(title, start, end, late_days,
                               [_school_report(uow, school, start, end, today, late_days, details=True)])
 
-    @service("reports.activity")
+    # Not reports.activity: the auditor holds that to read the report, and the auditor changes nothing. The
+    # retention period is a school setting, so whoever may change it may apply it.
+    @service("settings.write")
     def purge(self, uow: UnitOfWork, *, today: date | None = None) -> int:
         """Delete activity events older than the school's retention period; the daily roll-up the report
         reads stays, so every figure already reported can be produced again. Audited."""

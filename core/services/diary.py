@@ -75,6 +75,14 @@ class DiaryWeek:
     term_marks: list[DiaryTermMark]
 
 
+def _child(uow: UnitOfWork, student_id: int, day: date) -> DiaryChild:
+    """The actor's own diary or their child's; PermissionDenied (audited by the service) for anyone else."""
+    child = next((c for c in _children(uow, day) if c.student_id == student_id), None)
+    if child is None:
+        raise PermissionDenied("diary.read", "Недостаточно прав: это не ваш дневник и не дневник вашего ребёнка")
+    return child
+
+
 def _children(uow: UnitOfWork, day: date) -> list[DiaryChild]:
     actor = uow.actor
     if actor.person_id is None:
@@ -114,10 +122,7 @@ class DiaryService(Service):
         """The week (Monday to Sunday) holding `day`: every lesson of the student's classes then, with the
         student's marks and attendance, and the term marks confirmed so far in that academic year."""
         when = today or date.today()
-        child = next((c for c in _children(uow, when) if c.student_id == student_id), None)
-        if child is None:
-            raise PermissionDenied("diary.read", "Недостаточно прав: это не ваш дневник и не дневник вашего "
-                                                 "ребёнка")
+        child = _child(uow, student_id, when)
         start = day - timedelta(days=day.weekday())
         end = start + timedelta(days=6)
         enrolments = list(uow.session.execute(select(Enrolment.class_id, Enrolment.start_date, Enrolment.end_date)
@@ -161,8 +166,8 @@ class DiaryService(Service):
     def terms(self, uow: UnitOfWork, student_id: int, *, today: date | None = None) -> list[tuple[str, date, date]]:
         """(name, start, end) of the terms of the student's current year, to move the diary by term."""
         when = today or date.today()
-        child = next((c for c in _children(uow, when) if c.student_id == student_id), None)
-        if child is None or child.class_id is None:
+        child = _child(uow, student_id, when)
+        if child.class_id is None:
             raise NotFound("Ученик сейчас не учится ни в одном классе")
         school_class = uow.session.get(SchoolClass, child.class_id)
         assert school_class is not None

@@ -397,12 +397,17 @@ class JournalService(Service):
             if not year.start_date <= new_day <= year.end_date:
                 raise ValidationFailed([Problem("day", "out_of_range", f"Дата урока: {format_date(new_day)} вне "
                                                                        f"учебного года {year.name}")])
-            if new_day != row.day:
-                require_unlocked(uow, row, max(when, row.day), "day")  # a locked lesson's marks stay put
+            old_day = row.day
+            if new_day != old_day:
+                require_unlocked(uow, row, max(when, old_day), "day")  # a locked lesson's marks stay put
             self._refuse_twin(uow, row.assignment_id, new_day, new_number, row.id)
             changed += [f for f, old, new in (("day", row.day, new_day), ("number", row.number, new_number))
                         if old != new]
             row.day, row.number = new_day, new_number
+            if new_day != old_day and (any(impact(uow, [row.id])) or row.attendance_taken):
+                # ...and none carries marks or attendance onto a locked date (an empty one moves like a new
+                # lesson is added; on refusal the unit of work rolls the move back).
+                require_unlocked(uow, row, max(when, new_day), "day")
         for field, kind, value in (("topic", "topic", clean_topic), ("homework", "homework", clean_homework)):
             if getattr(row, field) != value:
                 setattr(row, field, value)
@@ -425,13 +430,18 @@ class JournalService(Service):
         return LessonImpact(row.id, marks, attendance)
 
     @service("journal.write")
-    def remove_lesson(self, uow: UnitOfWork, lesson_id: int, expected_version: int) -> LessonImpact:
-        """Soft-delete a lesson: it and what it holds leave the grid, and stay in the store."""
+    def remove_lesson(self, uow: UnitOfWork, lesson_id: int, expected_version: int, *,
+                      today: date | None = None) -> LessonImpact:
+        """Soft-delete a lesson: it and what it holds leave the grid, and stay in the store. A lesson behind
+        the grade-entry lock holding marks or attendance stays (they would leave the averages) unless an
+        exception lets it in."""
         row = get_lesson(uow, lesson_id)
         scope(uow, get_assignment_any(uow, row.assignment_id), write=True)
         require_year_open(year_of(uow, get_assignment_any(uow, row.assignment_id)))
         check_version(row, expected_version, "Урок")
         marks, attendance = impact(uow, [row.id])
+        if marks or attendance or row.attendance_taken:  # an empty lesson goes as freely as it was added
+            require_unlocked(uow, row, max(today or date.today(), row.day))  # a future lesson holds nothing yet
         row.deleted_at = utcnow()
         flush(uow, "Урок")
         uow.audit("lesson.remove", object_type="lesson", object_id=row.id, fields=["deleted_at"],

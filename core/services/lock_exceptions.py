@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
+from zhurnal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhurnal.core.models import LockException, Person, SchoolClass, Subject, TeachingAssignment, utcnow
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name
@@ -104,6 +104,11 @@ class LockExceptionService(Service):
         row = uow.session.get(LockException, request_id)
         if row is None or row.school_id != uow.school_id:
             raise NotFound(f"Запрос № {request_id} не найден")
+        # A deputy who also teaches holds journal.unlock and journal.write: their own request goes to someone
+        # else (refused in the body, audited by the service decorator).
+        if row.requested_by is not None and row.requested_by == uow.actor.user_id:
+            raise PermissionDenied("journal.unlock", "Недостаточно прав: свой запрос решает другой сотрудник "
+                                                     "администрации")
         check_version(row, expected_version, "Запрос")
         if row.status != "pending":
             raise Conflict(f"Запрос № {request_id} уже рассмотрен")

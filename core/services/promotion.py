@@ -711,13 +711,17 @@ class PromotionService(Service):
         marks still missing. Writes nothing."""
         return preview(uow, plan)
 
-    @service("year.manage", write=False)
+    # export.personal_data, not year.manage: the protocol lists every student's name and birth date, like the
+    # movement book's XLSX (MovementService.export_xlsx); the deputy who closes the year sees it on screen.
+    @service("export.personal_data")
     def protocol(self, uow: UnitOfWork, plan: ClosePlan) -> bytes:
-        """The plan as an XLSX protocol (per class: who goes where under which order)."""
+        """The plan as an XLSX protocol (per class: who goes where under which order). Audited."""
         from zhurnal.core.models import School
 
-        get_year(uow, plan.year_id)
+        year = get_year(uow, plan.year_id)
         school = uow.session.get(School, uow.school_id)
+        uow.audit("year.protocol", object_type="academic_year", object_id=year.id,
+                  detail=f"{year.name}: обучающихся {len(plan.students)}")
         return protocol_xlsx(plan, school.name if school else "")
 
     @service("year.manage")

@@ -185,11 +185,14 @@ class TermMarkService(Service):
             TermMark.year_id == year.id, TermMark.term_kind == kind, TermMark.term_number == number))
         suggested = next((r for r in _rows(uow, assignment, year, term) if r.student_id == student_id), None)
         average = suggested.average if suggested else None
+        # The row holds only the current value: the audit record keeps the old one, as attendance records do.
+        old = row.value if row is not None else None
+        change = f"{kind} {number}: {old or '-'} -> {clean or '-'}"
         if clean is None:
             if row is not None:
                 uow.session.delete(row)  # the audit record keeps the trace; no mark is confirmed any more
                 uow.audit("term_mark.withdraw", object_type="term_mark", object_id=row.id, person_id=student_id,
-                          detail=f"{kind} {number}")
+                          detail=change)
         else:
             school_class = uow.session.get(SchoolClass, assignment.class_id)
             subject = uow.session.get(Subject, assignment.subject_id)
@@ -205,7 +208,7 @@ class TermMarkService(Service):
                 row.confirmed_by, row.confirmed_at = uow.actor.user_id, utcnow()
             flush(uow, "Итоговая отметка")
             uow.audit("term_mark.set", object_type="term_mark", object_id=row.id, person_id=student_id,
-                      fields=["value"], detail=f"{kind} {number}")
+                      fields=["value"], detail=change)
         return TermMarkRow(student.id, student.full_name, suggested.marks if suggested else 0, average,
                            suggested.suggested if suggested else None, clean)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from zhurnal.core import permissions
 from zhurnal.core.errors import NotFound
 from zhurnal.core.locations import archive_dir
 from zhurnal.core.models import AcademicYear, School, YearArchiveFile
@@ -114,9 +115,12 @@ class YearArchiveService(Service):
 
     area = "archive"
 
-    @service("people.read")
+    # journal.read (the administration, the auditor), not people.read alone: the summary holds every student's
+    # year marks, and a class teacher reads the journals of their own class only.
+    @service("journal.read")
     def files(self, uow: UnitOfWork, year_id: int) -> list[ArchiveFile]:
         """The archive documents of a closed year (empty until it is closed), checked against SHA-256."""
+        permissions.check(uow.actor, "people.read")  # names and birth dates too (audited like any refusal)
         year = get_year(uow, year_id)
         uow.audit("archive.read", object_type="academic_year", object_id=year.id)
         return load(uow, year)

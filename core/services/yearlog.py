@@ -14,20 +14,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from zhurnal.core.errors import Conflict, NotFound
 from zhurnal.core.models import (
     AcademicYear,
+    Attendance,
     CurriculumItem,
     Enrolment,
+    Lesson,
+    Mark,
     Order,
     RolloverItem,
     RolloverRun,
     SchoolClass,
     TeachingAssignment,
     Term,
+    TermMark,
     YearArchiveFile,
     utcnow,
 )
@@ -136,6 +140,26 @@ def run_view(uow: UnitOfWork, run: RolloverRun) -> RunView:
                    run.undone_at, json.loads(run.summary or "{}"), count)
 
 
+def _journal_under(uow: UnitOfWork, enrolment_ids: list[int]) -> bool:
+    """Whether a mark, an attendance record or a term mark was recorded for a student in the class of one of
+    the enrolments since it started. Nothing refers to an enrolment by key (marks belong to the student and
+    the lesson), so deleting it would leave them out of every journal without any constraint noticing."""
+    for start in range(0, len(enrolment_ids), 1000):
+        chunk = enrolment_ids[start:start + 1000]
+        journal = (select(Enrolment.id).join(Lesson, and_(
+            Lesson.class_id == Enrolment.class_id, Lesson.day >= Enrolment.start_date, Lesson.deleted_at.is_(None)))
+            .where(Enrolment.id.in_(chunk), or_(
+                exists().where(Mark.lesson_id == Lesson.id, Mark.student_id == Enrolment.person_id,
+                               Mark.deleted_at.is_(None)),
+                exists().where(Attendance.lesson_id == Lesson.id, Attendance.student_id == Enrolment.person_id))))
+        term_marks = select(Enrolment.id).where(Enrolment.id.in_(chunk), exists().where(
+            TermMark.student_id == Enrolment.person_id, TermMark.class_id == Enrolment.class_id))
+        for query in (journal, term_marks):
+            if uow.session.scalar(query.limit(1)) is not None:
+                return True
+    return False
+
+
 def undo(uow: UnitOfWork, *, dry_run: bool = False) -> UndoReport:
     """Reverse the last run of the school. NotFound when there is none; Conflict when a row it touched was
     changed since (the message names it and points at the automatic backup)."""
@@ -163,6 +187,11 @@ def undo(uow: UnitOfWork, *, dry_run: bool = False) -> UndoReport:
         if item.version is not None and getattr(row, "version", None) != item.version:
             raise Conflict(f"Отменить {what} нельзя: запись {item.table_name} № {item.row_id} изменена после "
                            "операции; восстановите автоматическую резервную копию, сделанную перед операцией")
+    started = [i.row_id for i in items if i.action == "create" and i.table_name == Enrolment.__tablename__]
+    if _journal_under(uow, started):
+        raise Conflict(f"Отменить {what} нельзя: в журнале уже есть отметки или посещаемость обучающихся, "
+                       "зачисленных этой операцией; восстановите автоматическую резервную копию, сделанную "
+                       "перед операцией")
     deleted: dict[str, int] = {}
     restored: dict[str, int] = {}
     for item in items:

@@ -127,7 +127,7 @@ def lesson_impact(ctx: Context, lesson_id: int) -> LessonImpact:
 
 
 def remove_lesson(ctx: Context, lesson: LessonView) -> LessonImpact:
-    return JournalService(ctx.store).remove_lesson(ctx.signed_in(), lesson.id, lesson.version)
+    return JournalService(ctx.store).remove_lesson(ctx.signed_in(), lesson.id, lesson.version, today=ctx.day())
 
 
 def request_unlock(ctx: Context, assignment_id: int, from_day: date, to_day: date, reason: str) -> LockExceptionView:

@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from zhurnal.tui.cli import EXIT_OK, CliError, Context, positive
+from zhurnal.tui.cli import EXIT_OK, CliError, Context, check_output, positive, write_output
 
 
 def _day(value: str) -> date:
@@ -21,7 +21,6 @@ def _day(value: str) -> date:
 
 
 def cmd_report_activity(ctx: Context) -> int:
-    from zhurnal.core.files import write_atomic
     from zhurnal.core.reports.activity import FORMATS, format_of, render
     from zhurnal.core.services.activity_report import ActivityReportService
 
@@ -30,8 +29,7 @@ def cmd_report_activity(ctx: Context) -> int:
     fmt = args.format or format_of(out)
     if fmt is None:
         raise CliError(f"--out {args.out}: укажите файл .xlsx, .pdf или .csv (или --format: {', '.join(FORMATS)})")
-    if not out.parent.is_dir():
-        raise CliError(f"--out {args.out}: папки {out.parent} нет")
+    check_output("--out", args.out)
     if (args.term is None) == (args.start is None):
         raise CliError("Укажите период: --term N (четверть, триместр или полугодие) или --from и --to")
     if (args.start is None) != (args.end is None):
@@ -43,7 +41,7 @@ def cmd_report_activity(ctx: Context) -> int:
         report = service.for_term(actor, term_id, late_days=args.late_days, district=args.district)
     else:
         report = service.for_dates(actor, args.start, args.end, late_days=args.late_days, district=args.district)
-    write_atomic(out, render(report, fmt))
+    write_output("--out", args.out, render(report, fmt))
     ctx.print(f"Отчёт «{report.title}» ({fmt}): {out.resolve()}")
     return EXIT_OK
 

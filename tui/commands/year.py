@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from zhurnal.tui.cli import EXIT_FAILED, EXIT_OK, CliError, Context
+from zhurnal.tui.cli import EXIT_FAILED, EXIT_OK, CliError, Context, check_output, write_output
 
 EXIT_CANCELLED = 3
 TERM_NAMES = {"quarter": "четверть", "trimester": "триместр", "half": "полугодие"}
@@ -155,12 +155,20 @@ def _apply_outcomes(plan: Any, path: Path) -> Any:
         raise CliError(f"{path}: не прочитать решения ({exc})", EXIT_FAILED) from exc
     if not isinstance(changes, list):
         raise CliError(f"{path}: ожидается список объектов JSON", EXIT_FAILED)
-    for change in changes:
+    for number, change in enumerate(changes, 1):
         if not isinstance(change, dict) or not isinstance(change.get("person_id"), int):
             raise CliError(f"{path}: у каждого решения нужен person_id", EXIT_FAILED)
+        where = f"{path}: решение {number} (person_id {change['person_id']})"
+        for key in ("outcome", "target_class", "destination", "debt", "order_number", "order_date"):
+            if change.get(key) is not None and not isinstance(change[key], str):
+                raise CliError(f"{where}: {key} — ожидается строка", EXIT_FAILED)
         extra: dict[str, Any] = {k: change[k] for k in ("target_class", "destination", "debt") if k in change}
         if change.get("order_number"):
-            extra["order"] = OrderRef(str(change["order_number"]), _date(str(change.get("order_date", ""))))
+            try:
+                order_date = _date(change.get("order_date") or "")
+            except argparse.ArgumentTypeError as exc:
+                raise CliError(f"{where}: order_date {exc}", EXIT_FAILED) from exc
+            extra["order"] = OrderRef(change["order_number"], order_date)
         plan = plan.with_outcome(change["person_id"], change.get("outcome"), **extra)
     return plan
 
@@ -194,7 +202,7 @@ def cmd_plan(ctx: Context) -> int:
     preview = service.preview(actor, plan)
     data = _counts_json(preview)
     if ctx.args.xlsx:
-        Path(ctx.args.xlsx).write_bytes(service.protocol(actor, plan))
+        write_output("--xlsx", ctx.args.xlsx, service.protocol(actor, plan))
     if ctx.args.json:
         ctx.print(json.dumps(data, ensure_ascii=False, sort_keys=True))
     else:
@@ -213,13 +221,16 @@ def cmd_plan(ctx: Context) -> int:
 def cmd_close(ctx: Context) -> int:
     from zhurnal.core.services.promotion import PromotionService
 
+    for option, path in (("--protocol", ctx.args.protocol), ("--report", ctx.args.report)):
+        if path:
+            check_output(option, path)  # before the year is closed: a bad path must not lose the report
     actor = ctx.actor()
     plan = _plan(ctx, actor)
     service = PromotionService(ctx.store)
     preview = service.preview(actor, plan)
     _print_counts(ctx, _counts_json(preview))
     if ctx.args.protocol:
-        Path(ctx.args.protocol).write_bytes(service.protocol(actor, plan))
+        write_output("--protocol", ctx.args.protocol, service.protocol(actor, plan))
         ctx.print(f"Протокол: {ctx.args.protocol}")
     if preview.problems:
         print(f"zhurnal: закрыть год {plan.year_name} нельзя:", file=sys.stderr)
@@ -249,7 +260,7 @@ def cmd_close(ctx: Context) -> int:
         rows = [{"person_id": i.person_id, "class": i.from_class, "outcome": i.outcome, "to": i.to_class,
                  "order": i.order, "ended_enrolment_id": i.ended_enrolment_id,
                  "started_enrolment_id": i.started_enrolment_id} for i in report.items]
-        Path(ctx.args.report).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_output("--report", ctx.args.report, json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8"))
         ctx.print(f"Отчёт по каждому обучающемуся: {ctx.args.report}")
     return EXIT_OK
 
@@ -290,7 +301,8 @@ def cmd_book(ctx: Context) -> int:
     actor = ctx.actor()
     service = MovementService(ctx.store)
     if ctx.args.xlsx:
-        Path(ctx.args.xlsx).write_bytes(service.export_xlsx(actor, ctx.args.date_from, ctx.args.date_to))
+        check_output("--xlsx", ctx.args.xlsx)
+        write_output("--xlsx", ctx.args.xlsx, service.export_xlsx(actor, ctx.args.date_from, ctx.args.date_to))
         ctx.print(f"Книга движения: {ctx.args.xlsx}")
         return EXIT_OK
     book = service.book(actor, ctx.args.date_from, ctx.args.date_to)
