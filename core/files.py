@@ -24,3 +24,14 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
             os.unlink(temporary)
         raise
     return target
+
+
+def unused_path(folder: Path, stem: str, suffix: str) -> Path:
+    """`folder/stem.suffix`, or `stem-2.suffix`, `stem-3.suffix`, ... when that name is taken: a report saved
+    twice the same day keeps the earlier file (the director may already hold it) instead of replacing it."""
+    path = folder / f"{stem}{suffix}"
+    number = 2
+    while path.exists():
+        path = folder / f"{stem}-{number}{suffix}"
+        number += 1
+    return path

@@ -240,15 +240,15 @@ class ActivityReportScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="report-export")
     def export(self, report: ActivityReport) -> None:
-        from zhurnal.core.files import write_atomic
+        from zhurnal.core.files import unused_path, write_atomic
         from zhurnal.core.locations import exports_dir
         from zhurnal.core.reports.activity import render
 
         folder = exports_dir()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        name = f"activity-{report.start.isoformat()}-{report.end.isoformat()}-{date.today().isoformat()}.xlsx"
+        stem = f"activity-{report.start.isoformat()}-{report.end.isoformat()}-{date.today().isoformat()}"
         try:
-            path = write_atomic(folder / name, render(report, "xlsx"))
+            path = write_atomic(unused_path(folder, stem, ".xlsx"), render(report, "xlsx"))
         except OSError as exc:
             self.post_message(CallFailed(t("activity.export_failed", detail=str(exc)), "report"))
             return

@@ -640,12 +640,12 @@ class YearScreen(AppScreen):
         self.app.call_from_thread(self.notify, t("year.saved", path=str(path)), timeout=8)
 
     def save(self, stem: str, data: bytes) -> Any:
-        from zhurnal.core.files import write_atomic
+        from zhurnal.core.files import unused_path, write_atomic
         from zhurnal.core.locations import exports_dir
 
         folder = exports_dir()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return write_atomic(folder / f"{stem}-{date.today().isoformat()}.xlsx", data)
+        return write_atomic(unused_path(folder, f"{stem}-{date.today().isoformat()}", ".xlsx"), data)
 
     # -------------------------------------------------------------------------------------------- apply
 
