@@ -149,7 +149,7 @@ def test_refusals_and_bad_periods(store, admin, graded):
         service.for_dates(graded.teacher, Q1[0], Q1[1])
     with pytest.raises(ValidationFailed, match="позже"):
         service.for_dates(admin, Q1[1], Q1[0])
-    with pytest.raises(NotFound, match="нет периода № 5"):
+    with pytest.raises(NotFound, match="нет периода № 5: четверти — с 1 по 4"):
         service.find_term(admin, 5, "2026/2027")
     with pytest.raises(PermissionDenied, match="районная"):  # other schools' figures: an audited refusal
         service.for_dates(admin, Q1[0], Q1[1], district=True)

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from zhurnal.core import activity
 from zhurnal.core.errors import NotFound, PermissionDenied, ValidationFailed
 from zhurnal.core.models import (
+    TERMS_PER_KIND,
     AcademicYear,
     ActivityDaily,
     Enrolment,
@@ -254,6 +255,10 @@ def previous_term(uow: UnitOfWork, term: Term) -> Term | None:
         .order_by(Term.end_date.desc()).limit(1))
 
 
+# The kinds of term as an administrator says them (the message names the numbers that exist).
+TERM_KIND_NAMES = {"quarter": "четверти", "trimester": "триместры", "half": "полугодия"}
+
+
 def find_term(uow: UnitOfWork, number: int, year_name: str | None, today: date) -> Term:
     """The school's term `number` of the named year (default: the year holding today), of the school's kind."""
     query = select(AcademicYear).where(AcademicYear.school_id == uow.school_id)
@@ -266,7 +271,9 @@ def find_term(uow: UnitOfWork, number: int, year_name: str | None, today: date) 
     term = uow.session.scalar(select(Term).where(Term.year_id == year.id, Term.kind == kind,
                                                  Term.number == number))
     if term is None:
-        raise NotFound(f"В учебном году {year.name} нет периода № {number} ({kind})")
+        count = TERMS_PER_KIND.get(kind, 0)
+        raise NotFound(f"В учебном году {year.name} нет периода № {number}: {TERM_KIND_NAMES.get(kind, kind)}"
+                       f" — с 1 по {count}")
     return term
 
 
