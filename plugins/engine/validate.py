@@ -25,7 +25,7 @@ from zhurnal.core.services.imports import (
 )
 from zhurnal.core.services.persons import PersonInput
 from zhurnal.core.validation import Problem, fold, parse_date
-from zhurnal.plugins.builtin.russian_layout import RELATION_VALUES, SEX_VALUES
+from zhurnal.plugins.builtin.russian_layout import LEAVE_VALUES, RELATION_VALUES, SEX_VALUES
 from zhurnal.plugins.engine.formats import SourceRow, unneutralise
 from zhurnal.plugins.engine.mapping import MappedColumn
 
@@ -117,6 +117,16 @@ class _Row:
             return None
         return OrderRef(number.removeprefix("№").strip(), when)
 
+    def leave(self, label: str) -> bool:
+        value = self.text("leave")
+        if value is None:
+            return False
+        found = LEAVE_VALUES.get(fold(value))
+        if found is None:
+            self.problem("leave", label, f"«{value}» — ожидается «да» (строка завершает членство) или пусто")
+            return False
+        return found
+
     def relation(self, field: str, label: str) -> str | None:
         value = self.text(field)
         if value is None:
@@ -144,14 +154,18 @@ def _student(row: _Row) -> StudentRecord:
             continue
         guardians.append(GuardianInput(n, *parts, phone=row.text(f"parent{n}_phone"),
                                        email=row.text(f"parent{n}_email"), relation=relation))
-    return StudentRecord(row.number, person, row.text("class_name"), row.order(),
-                         row.date("start_date", "Дата зачисления"), tuple(guardians), tuple(row.problems))
+    order, start = row.order(), row.date("start_date", "Дата зачисления")
+    leave, end = row.leave("Выбытие"), row.date("end_date", "Дата выбытия")
+    return StudentRecord(row.number, person, row.text("class_name"), order, start, tuple(guardians),
+                         tuple(row.problems), leave, end)
 
 
 def _staff(row: _Row) -> StaffRecord:
     person = row.person()
-    return StaffRecord(row.number, person, row.text("position"), row.text("rate"), row.order(),
-                       row.date("start_date", "Дата приёма"), tuple(row.problems))
+    order, start = row.order(), row.date("start_date", "Дата приёма")
+    leave, end = row.leave("Увольнение"), row.date("end_date", "Дата увольнения")
+    return StaffRecord(row.number, person, row.text("position"), row.text("rate"), order, start, tuple(row.problems),
+                       leave, end)
 
 
 def _parent(row: _Row) -> ParentRecord:
