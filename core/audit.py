@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 

@@ -49,7 +49,7 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict[str, Any]], 
         if len(names) == 1:
             found = (found,)
         if not converted:
-            return found  # type: ignore[no-any-return]
+            return found
         out = list(found)
         for i, process in converted:
             if out[i] is not None:

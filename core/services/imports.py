@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from zhurnal.core.audit import AuditEvent
@@ -788,7 +788,7 @@ class _Plan:
             return
         order_id, order_date = found
         last_day = record.end_date or order_date
-        for row_id, start, label in running:
+        for _, start, label in running:
             if last_day < start:
                 out.error("end_date" if record.end_date else "order_date", "out_of_range",
                           f"{'Дата выбытия' if student else 'Дата увольнения'}: {format_date(last_day)} раньше "
@@ -1097,7 +1097,7 @@ class _Plan:
                          .values(end_date=bindparam("_end"), end_reason=END_REASON, end_order_id=bindparam("_order"),
                                  version=table.c.version + 1))
             self.session.connection().execute(statement, params)
-        for kind, row_id, person_id, day, _, label in self.ends:
+        for kind, row_id, person_id, _, _, label in self.ends:
             action, object_type = ("enrolment.end", "enrolment") if kind == "enrolment" else \
                 ("staff.dismiss", "staff_position")
             events.append(AuditEvent(action, object_type, row_id, person_id,
