@@ -28,7 +28,7 @@ _HASHED_COLUMNS = ("seq", "at", "user_id", "login", "school_id", "action", "obje
                    "person_id", "outcome", "fields", "detail", "prev_hash")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuditEvent:
     """What a service wants recorded. `fields` are names of changed fields, never their values."""
 

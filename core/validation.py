@@ -260,6 +260,9 @@ _CYRILLIC_LOOKALIKES = frozenset("аеорсхуіјѕһԁАВЕКМНОРСТХ
 _LATIN_LOOKALIKES = frozenset("aeopcxyijshdABEKMHOPCTXYIJS")
 
 _LATIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_JOINERS = frozenset("-'\u2019\u02bc")
+_NAME_PUNCTUATION = frozenset(" .-") | _APOSTROPHES  # a name of only these has no letter
+_BAD_JOIN = re.compile(r"[\-'\u2019\u02bc]{2}|[\-'\u2019\u02bc] | [\-'\u2019\u02bc]")
 # A name made only of these, in one alphabet, needs no per-character or mixed-alphabet check.
 _PLAIN_NAME = _RUSSIAN | _LATIN | frozenset(" .-'")
 
@@ -353,7 +356,7 @@ def clean_name(
 
 def _name_shape(text: str, field: str, problems: list[Problem]) -> list[Problem]:
     """A name's letters, hyphens and apostrophes in a sensible order (clean_name's last checks but one)."""
-    if not any(ch.isalpha() for ch in text):
+    if _NAME_PUNCTUATION.issuperset(text):
         allowed = "допускаются только буквы, дефис, апостроф, пробел и точка"
         problems.append(_problem(field, "bad_format", f"нет ни одной буквы — {allowed}"))
     elif text[0] in "-." or text[0] in _APOSTROPHES or text[-1] == "-" or text[-1] in _APOSTROPHES:
@@ -362,7 +365,7 @@ def _name_shape(text: str, field: str, problems: list[Problem]) -> list[Problem]
                 field, "bad_format", "не может начинаться или заканчиваться дефисом, апострофом или точкой"
             )
         )
-    elif re.search(r"[\-'\u2019\u02bc]{2}|[\-'\u2019\u02bc] | [\-'\u2019\u02bc]", text):
+    elif not _JOINERS.isdisjoint(text) and _BAD_JOIN.search(text):
         problems.append(_problem(field, "bad_format", "дефис и апостроф должны стоять между буквами"))
     return problems
 
@@ -412,6 +415,9 @@ def format_snils(digits: str) -> str:
     return f"{digits[0:3]}-{digits[3:6]}-{digits[6:9]} {digits[9:11]}"
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
 def normalize_snils(value: str | None) -> tuple[str | None, list[Problem]]:
     """Parse a SNILS typed with or without spaces/hyphens into its eleven digits.
 
@@ -427,7 +433,7 @@ def normalize_snils(value: str | None) -> tuple[str | None, list[Problem]]:
     if not text:
         return None, []
     digits = _SNILS_SEPARATORS.sub("", text)
-    if not re.fullmatch(r"[0-9]+", digits):
+    if not _ASCII_DIGITS.fullmatch(digits):
         return None, [_problem(field, "bad_format", f"допускаются только цифры, пробелы и дефисы («{text}»)")]
     if len(digits) != 11:
         return None, [

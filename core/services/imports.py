@@ -78,7 +78,7 @@ END_REASON = "other"  # an import knows no departure or dismissal reason: "ин�
 # What the plugin layer hands in
 # ---------------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderRef:
     """A director's order named in a file or on the command line: number and date."""
 
@@ -90,7 +90,7 @@ class OrderRef:
         return f"№ {self.number} от {format_date(self.order_date)}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GuardianInput:
     """A parent named in a student's row: `slot` 1 or 2 ("Родитель 1 ..."), fields `parent{slot}_*`."""
 
@@ -103,7 +103,7 @@ class GuardianInput:
     relation: str | None = None  # mother | father | guardian | other; None: guessed from the patronymic
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StudentRecord:
     """One row of a student list. Field names of problems: the PersonInput fields, class_name,
     order_number, order_date, start_date, parent{N}_name / _phone / _email / _relation."""
@@ -119,7 +119,7 @@ class StudentRecord:
     end_date: date | None = None  # the last day (default: the order's date)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StaffRecord:
     """One row of a staff list: the person and a position held from `start_date` by a hiring order."""
 
@@ -134,7 +134,7 @@ class StaffRecord:
     end_date: date | None = None  # the last working day (default: the order's date)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChildKey:
     """How a parents' list names the child: SNILS, or full name and birth date."""
 
@@ -145,7 +145,7 @@ class ChildKey:
     snils: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParentRecord:
     """One row of a parents' list: the parent and the child they represent (problems: child_name,
     child_birth_date, child_snils, relation)."""
@@ -227,7 +227,7 @@ class RunInfo:
 # What comes back
 # ---------------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowProblem:
     """A problem of one row; `field` is None when it concerns the whole row (matching)."""
 
@@ -238,7 +238,7 @@ class RowProblem:
     severity: str = "error"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """What one row does: `kind` is new, changed, unchanged or skipped; `fields` names what changes."""
 
@@ -427,7 +427,7 @@ class _People:
         return _full(row["last_name"], row["first_name"], row["middle_name"])
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """The outcome of planning one record."""
 
@@ -472,6 +472,8 @@ class _Plan:
         self.ends: list[tuple[str, int, int, date, int, str]] = []  # table, row id, person, last day, order, text
         self._year: AcademicYear | bool | None = False
         self._position_starts: dict[int, date] = {}
+        self._resolved: dict[tuple[OrderRef | None, str], tuple[int, date]] = {}
+        self._class_names: dict[str, tuple[int, str, int]] = {}
         self._classes: dict[tuple[int, str], tuple[int, str]] = {}
         self.touched: dict[tuple[Any, ...], int] = {}  # row identity -> first row number
 
@@ -610,6 +612,16 @@ class _Plan:
     # ---- orders, classes ------------------------------------------------------------------------------
 
     def order(self, out: _Row, ref: OrderRef | None, kind: str, what: str) -> tuple[int, date] | None:
+        """The order (id, date) backing a row's movement; an order named by many rows is resolved once."""
+        known = self._resolved.get((ref, kind))
+        if known is not None:
+            return known
+        found = self._order(out, ref, kind, what)
+        if found is not None:
+            self._resolved[(ref, kind)] = found
+        return found
+
+    def _order(self, out: _Row, ref: OrderRef | None, kind: str, what: str) -> tuple[int, date] | None:
         if ref is None:
             out.error("order_number", "order_required",
                       f"Приказ: не указан — {what} оформляется приказом; добавьте столбцы «Номер приказа» и "
@@ -640,7 +652,16 @@ class _Plan:
         return tmp, ref.order_date
 
     def school_class(self, out: _Row, name: str) -> tuple[int, str, int] | None:
-        """(class id, class name, parallel) of the current year's class named like "5А"."""
+        """(class id, class name, parallel) of the current year's class named like "5А" (each spelling that
+        names a class is looked up once; one that does not is reported on every row that has it)."""
+        known = self._class_names.get(name)
+        if known is None:
+            known = self._school_class(out, name)
+            if known is not None:
+                self._class_names[name] = known
+        return known
+
+    def _school_class(self, out: _Row, name: str) -> tuple[int, str, int] | None:
         year = self.year
         if year is None:
             out.error("class_name", "no_year", "Класс: в школе нет учебного года")
