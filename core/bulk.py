@@ -43,6 +43,8 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict[str, Any]], 
 
     get = itemgetter(*names)
     converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+    last_in: list[Any] = [object()] * len(converted)  # the last value converted per column, and its result
+    last_out: list[Any] = [None] * len(converted)
 
     def values(row: dict[str, Any]) -> tuple[Any, ...]:
         found = get(row)
@@ -51,9 +53,15 @@ def bulk_insert(session: Session, table: Table, rows: Iterable[dict[str, Any]], 
         if not converted:
             return found
         out = list(found)
-        for i, process in converted:
-            if out[i] is not None:
-                out[i] = process(out[i])
+        for n, (i, process) in enumerate(converted):
+            value = out[i]
+            if value is None:
+                continue
+            if value is last_in[n]:  # created_at = updated_at = the import's moment, on every row
+                out[i] = last_out[n]
+            else:
+                last_in[n], last_out[n] = value, process(value)
+                out[i] = last_out[n]
         return tuple(out)
 
     quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)

@@ -33,6 +33,9 @@ _ORDER_TEXT = re.compile(r"(?:№\s*)?(?P<number>.+?)\s+от\s+(?P<date>[0-9]{1,
                          r"[0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s*г\.?)?", re.IGNORECASE)
 
 
+_MIDNIGHT = re.compile(r"[ T]0?0:00(:00)?$")
+
+
 def parse_order(text: str) -> OrderRef | None:
     """"12-у от 01.09.2026" (also "№ 12-у от 2026-09-01 г.") as an OrderRef; None when it is not one."""
     match = _ORDER_TEXT.fullmatch(text.strip())
@@ -56,10 +59,12 @@ class _Row:
         self.number = row.number
         self.values: dict[str, str] = {}
         self.problems: list[Problem] = []
-        cells = list(row.cells)
+        cells = row.cells
+        count = len(cells)
         for c in columns:
-            if c.field is not None and c.index < len(cells):
-                self.values[c.field] = unneutralise(cells[c.index]).strip()
+            if c.field is not None and c.index < count:
+                cell = cells[c.index]
+                self.values[c.field] = (unneutralise(cell) if cell[:1] == "'" else cell).strip()
         extra = [cell for cell in cells[len(columns):] if cell.strip()]
         if extra:
             self.problems.append(Problem("row", "extra_cells", f"в строке {len(cells)} значений, а столбцов "
@@ -76,7 +81,8 @@ class _Row:
         if value is None:
             return None
         # A spreadsheet may add a time to a date cell ("01.09.2010 0:00:00").
-        value = re.sub(r"[ T]0?0:00(:00)?$", "", value)
+        if " " in value or "T" in value:
+            value = _MIDNIGHT.sub("", value)
         day, problems = parse_date(value, field)
         for p in problems:
             self.problem(field, label, p.message.split(": ", 1)[-1], p.code)
