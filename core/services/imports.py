@@ -301,7 +301,7 @@ def guess_relation(middle_name: str | None) -> str:
     return "other"
 
 
-@functools.lru_cache(maxsize=16_384)
+@functools.lru_cache(maxsize=4_096)
 def _cleaned(data: PersonInput, today: date, grade: int | None) -> tuple[tuple[tuple[str, Any], ...],
                                                                          tuple[Problem, ...]]:
     """clean_person, remembered: the dry run and the apply that follows clean the same rows, and parents
@@ -461,7 +461,8 @@ class _Plan:
         self.new_people: dict[int, dict[str, Any]] = {}  # tmp id -> row (the very dict people.rows holds)
         self.updates: dict[int, dict[str, Any]] = {}  # person id -> changed columns (incl. name_key)
         self.new_orders: dict[tuple[str, int], dict[str, Any]] = {}
-        self.enrolments: list[dict[str, Any]] = []
+        # (person, class, start, order) of each planned enrolment: a tuple, not a dict, at 100,000 rows
+        self.enrolments: list[tuple[int, int, date, int]] = []
         self.positions: list[dict[str, Any]] = []
         self.links: list[dict[str, Any]] = []
         self._orders: dict[tuple[str, int], tuple[int, date, str]] | None = None
@@ -474,8 +475,9 @@ class _Plan:
         self._position_starts: dict[int, date] = {}
         self._resolved: dict[tuple[OrderRef | None, str], tuple[int, date]] = {}
         self._class_names: dict[str, tuple[int, str, int]] = {}
+        self._texts: dict[str, str] = {}
         self._classes: dict[tuple[int, str], tuple[int, str]] = {}
-        self.touched: dict[tuple[Any, ...], int] = {}  # row identity -> first row number
+        self.touched: dict[tuple[Any, ...], dict[int, int]] = {}  # identity -> person -> first row number
 
     # ---- lazily loaded state of the school -----------------------------------------------------------
 
@@ -601,12 +603,12 @@ class _Plan:
         """False (and an error) when an earlier row of the file already stands for the same thing."""
         if identity is None:
             return True
-        key = (*identity, pid)
-        first = self.touched.get(key)
+        seen = self.touched.setdefault(identity, {})
+        first = seen.get(pid)
         if first is not None:
             out.error(None, "repeated", f"повторяет строку {first} (тот же человек)")
             return False
-        self.touched[key] = out.row
+        seen[pid] = out.row
         return True
 
     # ---- orders, classes ------------------------------------------------------------------------------
@@ -723,11 +725,11 @@ class _Plan:
                 if not self.in_year(out, start, "start_date" if record.start_date else "order_date",
                                     "Дата зачисления"):
                     return
-                self.enrolments.append({"person_id": pid, "class_id": class_id, "start_date": start,
-                                        "start_reason": "admission", "start_order_id": order_id})
+                self.enrolments.append((pid, class_id, start, order_id))
                 self.enrolled[pid].append((class_id, start, None, None))
                 out.fields.append("class_name")
-                out.detail.append(f"зачисление в {class_name} с {format_date(start)}")
+                text = f"зачисление в {class_name} с {format_date(start)}"
+                out.detail.append(self._texts.setdefault(text, text))  # one string per class and day
                 if out.kind == "unchanged":
                     out.kind = "changed"
         for guardian in record.guardians:
@@ -1061,10 +1063,12 @@ class _Plan:
 
         def enrolment_rows() -> Iterator[dict[str, Any]]:
             table = cast(Table, Enrolment.__table__)
-            for e, new_id in zip(self.enrolments, ids.take(table, len(self.enrolments)), strict=True):
-                row = {**e, "id": new_id, "school_id": school_id, "person_id": rid(e["person_id"]),
-                       "start_order_id": order_ids.get(e["start_order_id"], e["start_order_id"]), "end_date": None,
-                       "end_reason": None, "end_order_id": None, "came_from": None, "went_to": None, "version": 1}
+            for (pid, class_id, start, order), new_id in zip(self.enrolments, ids.take(table, len(self.enrolments)),
+                                                               strict=True):
+                row = {"person_id": rid(pid), "class_id": class_id, "start_date": start, "start_reason": "admission",
+                       "start_order_id": order_ids.get(order, order), "id": new_id, "school_id": school_id,
+                       "end_date": None, "end_reason": None, "end_order_id": None, "came_from": None, "went_to": None,
+                       "version": 1}
                 events.append(AuditEvent("enrolment.create", "enrolment", new_id, row["person_id"],
                                          fields=enrolment_fields, detail="import"))
                 yield row
@@ -1471,14 +1475,16 @@ def _report_changes(plan: _Plan | _SubjectPlan | _ClassPlan,
     counts = dict.fromkeys(KINDS, 0)
     changes, problems = [], []
     real = getattr(plan, "real_ids", {})
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # most rows change the same fields: one tuple each
     for out in outcomes:
         problems += out.problems
         kind = "rejected" if out.rejected else out.kind
         counts[kind] += 1
         if kind != "rejected":
             pid = real.get(out.person_id, out.person_id) if out.person_id is not None else None
+            fields = tuple(dict.fromkeys(out.fields))
             changes.append(Change(out.row, kind, out.name, pid if pid is None or pid > 0 else None,
-                                  tuple(dict.fromkeys(out.fields)), "; ".join(out.detail)))
+                                  shared.setdefault(fields, fields), "; ".join(out.detail)))
     return changes, problems, counts
 
 
