@@ -105,6 +105,9 @@ _CONTROL_NAMES = {"\t": "табуляция", "\n": "перевод строки
 # Characters silently removed at the edges of a value (ordinary whitespace a copy-paste leaves behind).
 _EDGE_WHITESPACE = frozenset("\t\n\r\f\v")
 _SPACE_RUN = re.compile(r"[^\S\n]+")  # runs of whitespace except the line feed (only spaces are left by then)
+# Characters that need none of clean_text's per-character checks: printable ASCII and the Russian alphabet.
+_RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ")
+_PLAIN = frozenset(map(chr, range(0x20, 0x7F))) | _RUSSIAN
 
 
 def _is_space(ch: str) -> bool:
@@ -202,6 +205,12 @@ def clean_text(
     """
     if value is None:
         return _finish("", field, [], required=required, max_len=max_len)
+    if _PLAIN.issuperset(value):
+        # The common case (an import cleans millions of cells): printable ASCII and the Russian alphabet are
+        # NFC already, hold no control, invisible or exotic space characters; only ordinary spaces to tidy.
+        plain = value.strip(" ")
+        return _finish(_SPACE_RUN.sub(" ", plain) if "  " in plain else plain, field, [], required=required,
+                       max_len=max_len)
     text = unicodedata.normalize("NFC", value)
     stripped, offset = _strip_edges(text)
     problems: list[Problem] = []
@@ -249,6 +258,13 @@ _NAME_SEPARATORS = re.compile(r"[ .\-]+")
 # Letters that look the same (or nearly) in Cyrillic and Latin.
 _CYRILLIC_LOOKALIKES = frozenset("аеорсхуіјѕһԁАВЕКМНОРСТХУІЈЅ")
 _LATIN_LOOKALIKES = frozenset("aeopcxyijshdABEKMHOPCTXYIJS")
+
+_LATIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_JOINERS = frozenset("-'\u2019\u02bc")
+_NAME_PUNCTUATION = frozenset(" .-") | _APOSTROPHES  # a name of only these has no letter
+_BAD_JOIN = re.compile(r"[\-'\u2019\u02bc]{2}|[\-'\u2019\u02bc] | [\-'\u2019\u02bc]")
+# A name made only of these, in one alphabet, needs no per-character or mixed-alphabet check.
+_PLAIN_NAME = _RUSSIAN | _LATIN | frozenset(" .-'")
 
 _SCRIPT_GENITIVE = {"CYRILLIC": "кириллицы", "LATIN": "латиницы", "GREEK": "греческого алфавита"}
 _SCRIPT_LETTERS = {"CYRILLIC": "кириллические буквы", "LATIN": "латинские буквы", "GREEK": "греческие буквы"}
@@ -308,6 +324,8 @@ def clean_name(
     text, problems = clean_text(value, field, required=required, max_len=max_len)
     if text is None or any(p.code == "control_char" for p in problems):
         return text, problems
+    if _PLAIN_NAME.issuperset(text) and (_RUSSIAN.isdisjoint(text) or _LATIN.isdisjoint(text)):
+        return text, _name_shape(text, field, problems)  # one alphabet, only allowed characters: the shape only
     text = "".join(_HYPHEN_VARIANTS.get(ch, ch) for ch in text)
 
     bad_chars: list[str] = []
@@ -328,20 +346,28 @@ def clean_name(
     if not any(ch.isalpha() for ch in text):
         problems.append(_problem(field, "bad_format", f"нет ни одной буквы — {allowed}"))
         return text, problems
-    if text[0] in "-." or text[0] in _APOSTROPHES or text[-1] == "-" or text[-1] in _APOSTROPHES:
-        problems.append(
-            _problem(
-                field, "bad_format", "не может начинаться или заканчиваться дефисом, апострофом или точкой"
-            )
-        )
-    elif re.search(r"[\-'\u2019\u02bc]{2}|[\-'\u2019\u02bc] | [\-'\u2019\u02bc]", text):
-        problems.append(_problem(field, "bad_format", "дефис и апостроф должны стоять между буквами"))
-
+    _name_shape(text, field, problems)
     for word in _NAME_SEPARATORS.split(text):
         mixed = _mixed_scripts_problem(word, field)
         if mixed is not None:
             problems.append(mixed)
     return text, problems
+
+
+def _name_shape(text: str, field: str, problems: list[Problem]) -> list[Problem]:
+    """A name's letters, hyphens and apostrophes in a sensible order (clean_name's last checks but one)."""
+    if _NAME_PUNCTUATION.issuperset(text):
+        allowed = "допускаются только буквы, дефис, апостроф, пробел и точка"
+        problems.append(_problem(field, "bad_format", f"нет ни одной буквы — {allowed}"))
+    elif text[0] in "-." or text[0] in _APOSTROPHES or text[-1] == "-" or text[-1] in _APOSTROPHES:
+        problems.append(
+            _problem(
+                field, "bad_format", "не может начинаться или заканчиваться дефисом, апострофом или точкой"
+            )
+        )
+    elif not _JOINERS.isdisjoint(text) and _BAD_JOIN.search(text):
+        problems.append(_problem(field, "bad_format", "дефис и апостроф должны стоять между буквами"))
+    return problems
 
 
 def fold(value: str) -> str:
@@ -389,6 +415,9 @@ def format_snils(digits: str) -> str:
     return f"{digits[0:3]}-{digits[3:6]}-{digits[6:9]} {digits[9:11]}"
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
 def normalize_snils(value: str | None) -> tuple[str | None, list[Problem]]:
     """Parse a SNILS typed with or without spaces/hyphens into its eleven digits.
 
@@ -404,7 +433,7 @@ def normalize_snils(value: str | None) -> tuple[str | None, list[Problem]]:
     if not text:
         return None, []
     digits = _SNILS_SEPARATORS.sub("", text)
-    if not re.fullmatch(r"[0-9]+", digits):
+    if not _ASCII_DIGITS.fullmatch(digits):
         return None, [_problem(field, "bad_format", f"допускаются только цифры, пробелы и дефисы («{text}»)")]
     if len(digits) != 11:
         return None, [

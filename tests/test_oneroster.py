@@ -162,19 +162,90 @@ def test_v1p2_delta_after_a_base(hub, store, admin, classes):
     assert again[0].report.counts["unchanged"] == 1 and counts(store) == before
 
 
-def test_delta_tobedeleted_never_deletes(hub, store, admin, classes):
-    extra = {"class.CLASS_001": "10А"}
-    import_bundle(hub, store, admin, zip_folder(HERE / "v1p2-base-bulk"), extra=extra)
-    before = counts(store)
-    files = files_of("v1p2-delta-sample")
-    files["users.csv"] = edit(files["users.csv"], 2, "status", "tobedeleted")
-    files["enrollments.csv"] = edit(files["enrollments.csv"], 2, "status", "tobedeleted")
-    result = import_bundle(hub, store, admin, bundle(files), extra=extra)
-    assert result == []  # nothing to apply
-    assert counts(store) == before
-    parsed = OneRosterImporter().read(bundle(files), ReadOptions(1000, extra=extra))
-    assert any("users.csv, строка 2, столбец «status»: tobedeleted: человек не удаляется" in n
-               for n in parsed.notes)
+DEPARTURE = "31-у от 20.11.2026"
+DISMISSAL = "40-к от 20.11.2026"
+
+
+def _ends(store) -> dict[str, list[tuple[object, ...]]]:
+    with store.session() as s:
+        return {"enrolments": [tuple(r) for r in s.execute(
+                    select(Person.external_id, Enrolment.end_date, Enrolment.end_reason, Enrolment.end_order_id)
+                    .join(Person, Person.id == Enrolment.person_id).order_by(Enrolment.id))],
+                "positions": [tuple(r) for r in s.execute(
+                    select(Person.external_id, StaffPosition.end_date, StaffPosition.end_reason,
+                           StaffPosition.end_order_id)
+                    .join(Person, Person.id == StaffPosition.person_id).order_by(StaffPosition.id))]}
+
+
+def test_delta_tobedeleted_soft_ends_by_orders(hub, store, admin, classes):
+    """A real 1.1 delta (tests/data/oneroster/v1p1-delta-leavers) after the minimal bulk: the tobedeleted
+    student leaves (end date, departure order), the tobedeleted teacher is dismissed (dismissal order); the
+    dry run shows it and writes nothing; nobody and nothing is deleted; a second import changes nothing."""
+    from zhurnal.core.models import Order
+
+    base_extra = {"class.cls-222-123478": "5А", "hire_order": HIRE}
+    import_bundle(hub, store, admin, zip_folder(HERE / "v1p1-bulk-minimal"), extra=base_extra)
+    before, ends_before = counts(store), _ends(store)
+    assert all(e[1] is None for rows in ends_before.values() for e in rows)
+    leavers = zip_folder(HERE / "v1p1-delta-leavers")
+    extra = {"departure_order": DEPARTURE, "dismissal_order": DISMISSAL}
+    dry = import_bundle(hub, store, admin, leavers, dry_run=True, extra=extra)
+    assert [r.prepared.entity for r in dry] == ["staff", "students"] and all(r.clean for r in dry)
+    assert [r.report.counts["changed"] for r in dry] == [1, 1]
+    student = dry[1].report.changes[0]
+    assert student.fields == ("end_date",) and "выбытие: 5А, последний день 20.11.2026" in student.detail
+    assert "увольнение: «учитель», последний день 20.11.2026" in dry[0].report.changes[0].detail
+    assert any("users.csv, строка 4, столбец «status»: tobedeleted: связь представителя" in n
+               for n in dry[0].prepared.notes)
+    assert _ends(store) == ends_before and counts(store) == before  # the dry run wrote nothing
+    result = import_bundle(hub, store, admin, leavers, extra=extra)
+    assert all(r.applied for r in result), [str(m) for r in result for m in r.messages]
+    ends = _ends(store)
+    with store.session() as s:
+        orders = {o.kind: o for o in s.scalars(select(Order))}
+    assert orders["departure"].number == "31-у" and orders["dismissal"].number == "40-к"
+    assert ("usr-222-1234561232", TODAY.replace(day=20), "other", orders["departure"].id) in ends["enrolments"]
+    assert ("usr-222-123456", TODAY.replace(day=20), "other", orders["dismissal"].id) in ends["positions"]
+    assert ("usr-222-987654", None, None, None) in ends["positions"]  # the other teacher stays
+    after = counts(store)
+    assert after["persons"] == before["persons"]  # ended, never deleted
+    with store.session() as s:
+        from zhurnal.core.models import AuditRecord
+
+        actions = list(s.scalars(select(AuditRecord.action).where(AuditRecord.action.in_(
+            ["enrolment.end", "staff.dismiss"]))))
+    assert sorted(actions) == ["enrolment.end", "staff.dismiss"]
+    again = import_bundle(hub, store, admin, leavers, extra=extra)
+    assert all(r.applied and r.report.counts["changed"] == 0 for r in again)
+    assert _ends(store) == ends
+
+
+def test_delta_tobedeleted_needs_the_order_and_refuses_all(hub, store, admin, classes):
+    import_bundle(hub, store, admin, zip_folder(HERE / "v1p1-bulk-minimal"),
+                  extra={"class.cls-222-123478": "5А", "hire_order": HIRE})
+    before = _ends(store)
+    result = import_bundle(hub, store, admin, zip_folder(HERE / "v1p1-delta-leavers"),
+                           extra={"dismissal_order": DISMISSAL})
+    assert not any(r.applied for r in result)  # one transaction: the staff batch is refused with the students
+    text = [str(m) for r in result for m in r.messages]
+    assert any(t.startswith("Строка 2, столбец «Номер приказа»: не указан — выбытие оформляется приказом")
+               and "departure_order" in t for t in text), text
+    assert _ends(store) == before
+
+
+def test_delta_tobedeleted_enrollment_ends_the_class(hub, store, admin, classes):
+    """An enrollments.csv row tobedeleted of a student who stays in users.csv: the enrolment ends on the
+    row's endDate (rows of that table are numbered as in enrollments.csv)."""
+    import_bundle(hub, store, admin, zip_folder(HERE / "v1p1-bulk-minimal"),
+                  extra={"class.cls-222-123478": "5А", "hire_order": HIRE})
+    files = files_of("v1p1-delta-leavers")
+    del files["users.csv"]
+    files["manifest.csv"] = files["manifest.csv"].replace("file.users,delta", "file.users,absent")
+    files["enrollments.csv"] = edit(files["enrollments.csv"], 2, "endDate", "2026-11-27")
+    result = import_bundle(hub, store, admin, bundle(files), extra={"departure_order": DEPARTURE})
+    assert [r.prepared.table_name for r in result] == ["enrollments.csv"] and result[0].applied
+    assert result[0].report.changes[0].row == 2
+    assert ("usr-222-1234561232", TODAY.replace(day=27), "other") in [e[:3] for e in _ends(store)["enrolments"]]
 
 
 # ---- non-conformant bundles ----------------------------------------------------------------------------

@@ -48,6 +48,26 @@ def test_v1p1_folder_dry_run_then_apply_then_reimport(demo):
     assert again.returncode == 0 and "Итог: новых 0, изменённых 0, без изменений 1" in again.stdout, again.stdout
 
 
+def test_a_delta_of_leavers_from_the_command_line(demo):
+    """The real delta folder (tests/data/oneroster/v1p1-delta-leavers): the dry run prints the ends, the
+    apply writes them, the counts of people stay (nothing deleted), a second run changes nothing."""
+    zhurnal(demo, *SIGNED_IN, "import", str(HERE / "v1p1-bulk-minimal"), *OPTIONS, "--yes", stdin=PASSWORD + "\n")
+    before = _people(demo)
+    leavers = (str(HERE / "v1p1-delta-leavers"), "--option", "departure_order=931-у от 20.11.2026",
+               "--option", "dismissal_order=940-к от 20.11.2026", "--all-changes")
+    dry = zhurnal(demo, *SIGNED_IN, "import", *leavers, "--dry-run", stdin=PASSWORD + "\n")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    for expected in ("OneRoster 1.1, delta", "выбытие: 5А, последний день 20.11.2026",
+                     "увольнение: «учитель», последний день 20.11.2026", "ничего не записано"):
+        assert expected in dry.stdout, dry.stdout
+    applied = zhurnal(demo, *SIGNED_IN, "import", *leavers, "--yes", stdin=PASSWORD + "\n")
+    assert applied.returncode == 0 and "Записано (students): изменённых 1" in applied.stdout, \
+        applied.stdout + applied.stderr
+    assert _people(demo) == (before[0] - 1, before[1] - 1)  # ended on 20.11: no longer counted today
+    again = zhurnal(demo, *SIGNED_IN, "import", *leavers, "--yes", stdin=PASSWORD + "\n")
+    assert again.returncode == 0 and "изменённых 1" not in again.stdout, again.stdout
+
+
 def test_a_zip_is_detected_and_dry_run_writes_nothing(demo, tmp_path):
     archive = tmp_path / "bundle.zip"
     with zipfile.ZipFile(archive, "w") as out:

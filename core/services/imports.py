@@ -25,16 +25,17 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from zhurnal.core.audit import AuditEvent
+from zhurnal.core.bulk import bulk_insert
 from zhurnal.core.models import (
     AcademicYear,
     Enrolment,
@@ -67,14 +68,17 @@ KINDS = ("new", "changed", "unchanged", "skipped", "rejected")
 _CLASS_NAME = re.compile(r"([0-9]{1,2})\s*-?\s*([^\W\d_])")
 _MIN_RATE, _MAX_RATE = Decimal("0.1"), Decimal("2.0")
 _ORDER_TITLES = {"enrolment": "О зачислении обучающихся (внесён при импорте)",
-                 "hire": "О приёме на работу (внесён при импорте)"}
+                 "hire": "О приёме на работу (внесён при импорте)",
+                 "departure": "Об отчислении обучающихся (внесён при импорте)",
+                 "dismissal": "Об увольнении работников (внесён при импорте)"}
+END_REASON = "other"  # an import knows no departure or dismissal reason: "иное" (set another on the screen)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # What the plugin layer hands in
 # ---------------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderRef:
     """A director's order named in a file or on the command line: number and date."""
 
@@ -86,7 +90,7 @@ class OrderRef:
         return f"№ {self.number} от {format_date(self.order_date)}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GuardianInput:
     """A parent named in a student's row: `slot` 1 or 2 ("Родитель 1 ..."), fields `parent{slot}_*`."""
 
@@ -99,7 +103,7 @@ class GuardianInput:
     relation: str | None = None  # mother | father | guardian | other; None: guessed from the patronymic
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StudentRecord:
     """One row of a student list. Field names of problems: the PersonInput fields, class_name,
     order_number, order_date, start_date, parent{N}_name / _phone / _email / _relation."""
@@ -111,9 +115,11 @@ class StudentRecord:
     start_date: date | None = None
     guardians: tuple[GuardianInput, ...] = ()
     problems: tuple[Problem, ...] = ()
+    leave: bool = False  # the row ends the student's enrolment (OneRoster tobedeleted) by a departure order
+    end_date: date | None = None  # the last day (default: the order's date)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StaffRecord:
     """One row of a staff list: the person and a position held from `start_date` by a hiring order."""
 
@@ -124,9 +130,11 @@ class StaffRecord:
     order: OrderRef | None = None
     start_date: date | None = None
     problems: tuple[Problem, ...] = ()
+    leave: bool = False  # the row ends every position the person holds, by a dismissal order
+    end_date: date | None = None  # the last working day (default: the order's date)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChildKey:
     """How a parents' list names the child: SNILS, or full name and birth date."""
 
@@ -137,7 +145,7 @@ class ChildKey:
     snils: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParentRecord:
     """One row of a parents' list: the parent and the child they represent (problems: child_name,
     child_birth_date, child_snils, relation)."""
@@ -219,7 +227,7 @@ class RunInfo:
 # What comes back
 # ---------------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowProblem:
     """A problem of one row; `field` is None when it concerns the whole row (matching)."""
 
@@ -230,7 +238,7 @@ class RowProblem:
     severity: str = "error"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """What one row does: `kind` is new, changed, unchanged or skipped; `fields` names what changes."""
 
@@ -293,7 +301,7 @@ def guess_relation(middle_name: str | None) -> str:
     return "other"
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=4_096)
 def _cleaned(data: PersonInput, today: date, grade: int | None) -> tuple[tuple[tuple[str, Any], ...],
                                                                          tuple[Problem, ...]]:
     """clean_person, remembered: the dry run and the apply that follows clean the same rows, and parents
@@ -327,22 +335,38 @@ class _Ids:
         return list(range(first, first + count))
 
 
-def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]], chunk: int = 1000) -> None:
-    statement = insert(table)
-    for start in range(0, len(rows), chunk):
-        session.execute(statement, list(rows[start:start + chunk]))
+class _Index(dict[Any, Any]):
+    """key -> the ids having it. Most keys (a SNILS, a name and birth date) have one id: it is stored as the
+    bare int, a set only from the second id on (a set per key cost ~200 bytes × 3 per person at district
+    scale). `ids` always answers a set, which callers must not change."""
+
+    def put(self, key: Any, pid: int) -> None:
+        old = self.get(key)
+        if old is None:
+            self[key] = pid
+        elif isinstance(old, int):
+            if old != pid:
+                self[key] = {old, pid}
+        else:
+            old.add(pid)
+
+    def ids(self, key: Any) -> set[int]:
+        found = self.get(key)
+        if found is None:
+            return set()
+        return {found} if isinstance(found, int) else found
 
 
 class _People:
-    """The school's people, loaded once, with the indexes matching needs; people planned by this batch are
-    added as they are planned (temporary negative ids)."""
+    """The school's people, loaded once in one query (not a query per row), with the indexes matching
+    needs; people planned by this batch are added as they are planned (temporary negative ids)."""
 
     def __init__(self, session: Session, school_id: int) -> None:
         self.rows: dict[int, dict[str, Any]] = {}
-        self.by_ext: dict[str, set[int]] = defaultdict(set)
-        self.by_snils: dict[str, set[int]] = defaultdict(set)
-        self.by_name_birth: dict[tuple[str, date], set[int]] = defaultdict(set)
-        self.by_name: dict[str, set[int]] = defaultdict(set)
+        self.by_ext = _Index()
+        self.by_snils = _Index()
+        self.by_name_birth = _Index()
+        self.by_name = _Index()
         columns = [getattr(Person, name) for name in (*PERSON_FIELDS, "name_key")]
         for row in session.execute(select(Person.id, *columns).where(Person.school_id == school_id)).mappings():
             self._index(dict(row))
@@ -352,23 +376,23 @@ class _People:
         pid = values["id"]
         self.rows[pid] = values
         if values.get("external_id"):
-            self.by_ext[values["external_id"]].add(pid)
+            self.by_ext.put(values["external_id"], pid)
         if values.get("snils"):
-            self.by_snils[values["snils"]].add(pid)
+            self.by_snils.put(values["snils"], pid)
         if values.get("birth_date"):
-            self.by_name_birth[(values["name_key"], values["birth_date"])].add(pid)
-        self.by_name[values["name_key"]].add(pid)
+            self.by_name_birth.put((values["name_key"], values["birth_date"]), pid)
+        self.by_name.put(values["name_key"], pid)
 
     def match(self, values: dict[str, Any], key: str) -> list[int]:
         """Every person the row's stable keys point at (see the module docstring)."""
         ext, snils, birth = values.get("external_id"), values.get("snils"), values.get("birth_date")
         found: set[int] = set()
         if ext:
-            found |= self.by_ext.get(ext, set())
+            found |= self.by_ext.ids(ext)
         if snils:
-            found |= self.by_snils.get(snils, set())
+            found |= self.by_snils.ids(snils)
         if birth is not None:
-            for pid in self.by_name_birth.get((key, birth), set()):
+            for pid in self.by_name_birth.ids((key, birth)):
                 other = self.rows[pid]
                 if (snils and other.get("snils") and other["snils"] != snils) or (
                         ext and other.get("external_id") and other["external_id"] != ext):
@@ -376,31 +400,34 @@ class _People:
                 found.add(pid)
         return sorted(found)
 
-    def add(self, values: dict[str, Any], key: str) -> int:
+    def add(self, values: dict[str, Any], key: str) -> dict[str, Any]:
+        """Index a planned person (`values` is kept, not copied); returns the stored row (its "id" is the
+        temporary id)."""
         pid = self._next_tmp
         self._next_tmp -= 1
-        self._index({**values, "id": pid, "name_key": key})
-        return pid
+        values["id"], values["name_key"] = pid, key
+        self._index(values)
+        return values
 
     def update(self, pid: int, changes: dict[str, Any], key: str) -> None:
         old = self.rows[pid]
         if changes.get("snils"):
-            self.by_snils[changes["snils"]].add(pid)
+            self.by_snils.put(changes["snils"], pid)
         if changes.get("external_id"):
-            self.by_ext[changes["external_id"]].add(pid)
+            self.by_ext.put(changes["external_id"], pid)
         old.update(changes)
         if key != old["name_key"]:
             old["name_key"] = key
-            self.by_name[key].add(pid)
+            self.by_name.put(key, pid)
         if old.get("birth_date"):
-            self.by_name_birth[(key, old["birth_date"])].add(pid)
+            self.by_name_birth.put((key, old["birth_date"]), pid)
 
     def name(self, pid: int) -> str:
         row = self.rows[pid]
         return _full(row["last_name"], row["first_name"], row["middle_name"])
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """The outcome of planning one record."""
 
@@ -431,20 +458,26 @@ class _Plan:
         self.today = batch.today or date.today()
         self.now = utcnow()
         self.people = _People(self.session, self.school_id)
-        self.new_people: dict[int, dict[str, Any]] = {}  # tmp id -> row
+        self.new_people: dict[int, dict[str, Any]] = {}  # tmp id -> row (the very dict people.rows holds)
         self.updates: dict[int, dict[str, Any]] = {}  # person id -> changed columns (incl. name_key)
         self.new_orders: dict[tuple[str, int], dict[str, Any]] = {}
-        self.enrolments: list[dict[str, Any]] = []
+        # (person, class, start, order) of each planned enrolment: a tuple, not a dict, at 100,000 rows
+        self.enrolments: list[tuple[int, int, date, int]] = []
         self.positions: list[dict[str, Any]] = []
         self.links: list[dict[str, Any]] = []
         self._orders: dict[tuple[str, int], tuple[int, date, str]] | None = None
-        self._enrolled: dict[int, list[tuple[int, date, date | None]]] | None = None
+        self._enrolled: dict[int, list[tuple[int, date, date | None, int | None]]] | None = None
         self._guardians: dict[int, list[tuple[int, date | None]]] | None = None
         self._parent_ids: set[int] | None = None
-        self._positions: dict[int, list[tuple[str, date | None]]] | None = None
+        self._positions: dict[int, list[tuple[str, date | None, int | None]]] | None = None
+        self.ends: list[tuple[str, int, int, date, int, str]] = []  # table, row id, person, last day, order, text
         self._year: AcademicYear | bool | None = False
+        self._position_starts: dict[int, date] = {}
+        self._resolved: dict[tuple[OrderRef | None, str], tuple[int, date]] = {}
+        self._class_names: dict[str, tuple[int, str, int]] = {}
+        self._texts: dict[str, str] = {}
         self._classes: dict[tuple[int, str], tuple[int, str]] = {}
-        self.touched: dict[tuple[Any, ...], int] = {}  # row identity -> first row number
+        self.touched: dict[tuple[Any, ...], dict[int, int]] = {}  # identity -> person -> first row number
 
     # ---- lazily loaded state of the school -----------------------------------------------------------
 
@@ -457,12 +490,14 @@ class _Plan:
         return self._orders
 
     @property
-    def enrolled(self) -> dict[int, list[tuple[int, date, date | None]]]:
+    def enrolled(self) -> dict[int, list[tuple[int, date, date | None, int | None]]]:
+        """person id -> (class id, start, end, enrolment id or None when planned) of every enrolment."""
         if self._enrolled is None:
-            found: dict[int, list[tuple[int, date, date | None]]] = defaultdict(list)
+            found: dict[int, list[tuple[int, date, date | None, int | None]]] = defaultdict(list)
             for e in self.session.execute(select(Enrolment.person_id, Enrolment.class_id, Enrolment.start_date,
-                                                 Enrolment.end_date).where(Enrolment.school_id == self.school_id)):
-                found[e.person_id].append((e.class_id, e.start_date, e.end_date))
+                                                 Enrolment.end_date, Enrolment.id)
+                                          .where(Enrolment.school_id == self.school_id)):
+                found[e.person_id].append((e.class_id, e.start_date, e.end_date, e.id))
             self._enrolled = found
         return self._enrolled
 
@@ -479,13 +514,15 @@ class _Plan:
         return self._guardians
 
     @property
-    def held_positions(self) -> dict[int, list[tuple[str, date | None]]]:
+    def held_positions(self) -> dict[int, list[tuple[str, date | None, int | None]]]:
+        """person id -> (folded position, end, position id or None when planned) of every position."""
         if self._positions is None:
-            found: dict[int, list[tuple[str, date | None]]] = defaultdict(list)
+            found: dict[int, list[tuple[str, date | None, int | None]]] = defaultdict(list)
             for p in self.session.execute(select(StaffPosition.person_id, StaffPosition.position,
-                                                 StaffPosition.end_date)
+                                                 StaffPosition.end_date, StaffPosition.start_date, StaffPosition.id)
                                           .where(StaffPosition.school_id == self.school_id)):
-                found[p.person_id].append((fold(p.position), p.end_date))
+                found[p.person_id].append((fold(p.position), p.end_date, p.id))
+                self._position_starts[p.id] = p.start_date
             self._positions = found
         return self._positions
 
@@ -534,11 +571,11 @@ class _Plan:
                 out.kind = "skipped"
                 out.detail.append("нет в базе (режим «только обновить»)")
                 return None, False
-            row = {k: values[k] for k in PERSON_FIELDS}
-            pid = self.people.add(row, key)
-            self.new_people[pid] = {**row, "name_key": key}
+            row = self.people.add({k: values[k] for k in PERSON_FIELDS}, key)
+            pid = row["id"]
+            self.new_people[pid] = row
             out.kind, out.person_id = "new", pid
-            out.fields = [k for k, v in row.items() if v is not None]
+            out.fields = [k for k in PERSON_FIELDS if row[k] is not None]
             self._remember(out, identity, pid)
             return pid, True
         pid = found[0]
@@ -555,11 +592,9 @@ class _Plan:
             new_key = name_key(str(changes.get("last_name", current["last_name"])),
                                str(changes.get("first_name", current["first_name"])),
                                changes.get("middle_name", current["middle_name"]))
-            self.people.update(pid, changes, new_key)
+            self.people.update(pid, changes, new_key)  # a person new in this file: its planned row itself
             if pid > 0:
                 self.updates.setdefault(pid, {}).update({**changes, "name_key": new_key})
-            else:
-                self.new_people[pid].update({**changes, "name_key": new_key})
             out.fields += [f"{prefix}{k}" for k in changes]
             out.kind = "changed" if out.kind == "unchanged" else out.kind
         return pid, False
@@ -568,17 +603,27 @@ class _Plan:
         """False (and an error) when an earlier row of the file already stands for the same thing."""
         if identity is None:
             return True
-        key = (*identity, pid)
-        first = self.touched.get(key)
+        seen = self.touched.setdefault(identity, {})
+        first = seen.get(pid)
         if first is not None:
             out.error(None, "repeated", f"повторяет строку {first} (тот же человек)")
             return False
-        self.touched[key] = out.row
+        seen[pid] = out.row
         return True
 
     # ---- orders, classes ------------------------------------------------------------------------------
 
     def order(self, out: _Row, ref: OrderRef | None, kind: str, what: str) -> tuple[int, date] | None:
+        """The order (id, date) backing a row's movement; an order named by many rows is resolved once."""
+        known = self._resolved.get((ref, kind))
+        if known is not None:
+            return known
+        found = self._order(out, ref, kind, what)
+        if found is not None:
+            self._resolved[(ref, kind)] = found
+        return found
+
+    def _order(self, out: _Row, ref: OrderRef | None, kind: str, what: str) -> tuple[int, date] | None:
         if ref is None:
             out.error("order_number", "order_required",
                       f"Приказ: не указан — {what} оформляется приказом; добавьте столбцы «Номер приказа» и "
@@ -609,7 +654,16 @@ class _Plan:
         return tmp, ref.order_date
 
     def school_class(self, out: _Row, name: str) -> tuple[int, str, int] | None:
-        """(class id, class name, parallel) of the current year's class named like "5А"."""
+        """(class id, class name, parallel) of the current year's class named like "5А" (each spelling that
+        names a class is looked up once; one that does not is reported on every row that has it)."""
+        known = self._class_names.get(name)
+        if known is None:
+            known = self._school_class(out, name)
+            if known is not None:
+                self._class_names[name] = known
+        return known
+
+    def _school_class(self, out: _Row, name: str) -> tuple[int, str, int] | None:
         year = self.year
         if year is None:
             out.error("class_name", "no_year", "Класс: в школе нет учебного года")
@@ -639,6 +693,9 @@ class _Plan:
     # ---- entities -------------------------------------------------------------------------------------
 
     def student(self, record: StudentRecord, out: _Row) -> None:
+        if record.leave:
+            self.leave(record, out, "students")
+            return
         target = None
         if record.class_name:
             target = self.school_class(out, record.class_name)
@@ -668,15 +725,111 @@ class _Plan:
                 if not self.in_year(out, start, "start_date" if record.start_date else "order_date",
                                     "Дата зачисления"):
                     return
-                self.enrolments.append({"person_id": pid, "class_id": class_id, "start_date": start,
-                                        "start_reason": "admission", "start_order_id": order_id})
-                self.enrolled[pid].append((class_id, start, None))
+                self.enrolments.append((pid, class_id, start, order_id))
+                self.enrolled[pid].append((class_id, start, None, None))
                 out.fields.append("class_name")
-                out.detail.append(f"зачисление в {class_name} с {format_date(start)}")
+                text = f"зачисление в {class_name} с {format_date(start)}"
+                out.detail.append(self._texts.setdefault(text, text))  # one string per class and day
                 if out.kind == "unchanged":
                     out.kind = "changed"
         for guardian in record.guardians:
             self.guardian_of(record, guardian, pid, out)
+
+    # ---- leaving (soft end: an end date and an order, never a deletion) ----------------------------------
+
+    def _leaver(self, out: _Row, data: PersonInput) -> int | None:
+        """The one person a leaving row names by its stable keys; the row may carry nothing but its identity
+        (a OneRoster tobedeleted row: the sourcedId as external id), so names are not required here."""
+        from zhurnal.core.validation import normalize_snils
+
+        values: dict[str, Any] = {"birth_date": data.birth_date}
+        values["external_id"], problems = clean_text(data.external_id, "external_id", max_len=100)
+        values["snils"], found = normalize_snils(data.snils)
+        problems += found
+        key = ""
+        if data.last_name.strip() and data.first_name.strip():
+            cleaned, more = _clean(data, self.today)
+            problems += [p for p in more if p.field in ("last_name", "first_name", "middle_name")]
+            key = name_key(str(cleaned["last_name"]), str(cleaned["first_name"]), cleaned["middle_name"])
+            out.name = _full(cleaned["last_name"], cleaned["first_name"], cleaned["middle_name"])
+        for p in errors(problems):
+            out.problems.append(RowProblem(out.row, p.field, p.code, p.message))
+        if out.rejected:
+            return None
+        if not (values["external_id"] or values["snils"] or (key and data.birth_date)):
+            out.error("external_id", "required", "Внешний идентификатор: выбывающий указывается внешним "
+                                                 "идентификатором, СНИЛС или ФИО с датой рождения")
+            return None
+        found_ids = self.people.match(values, key)
+        if not found_ids:
+            out.kind = "skipped"
+            out.detail.append("нет в базе — завершать нечего")
+            return None
+        if len(found_ids) > 1:
+            out.error(None, "ambiguous", f"подходят несколько человек ({', '.join(f'№ {p}' for p in found_ids)}); "
+                                         "уточните СНИЛС или внешний идентификатор")
+            return None
+        pid = found_ids[0]
+        out.person_id = pid
+        out.name = out.name or self.people.name(pid)
+        if not self._remember(out, ("leave",), pid):
+            return None
+        if self.batch.mode == "add_only":
+            out.kind = "skipped"
+            out.detail.append("выбытие не оформляется (режим «только добавить»)")
+            return None
+        return pid
+
+    def leave(self, record: StudentRecord | StaffRecord, out: _Row, entity: str) -> None:
+        """Plan the end of the student's running enrolment (a departure order) or of every position the
+        employee holds (a dismissal order): the end date, the reason "other" and the order, nothing deleted."""
+        pid = self._leaver(out, record.person)
+        if pid is None:
+            return
+        student = entity == "students"
+        running: list[tuple[int, date, str]] = []  # (row id, start, label)
+        if student:
+            for class_id, start, end, eid in self.enrolled.get(pid, []):
+                if eid is not None and end is None:  # one already ending keeps its order and day
+                    running.append((eid, start, self._class_label(class_id)))
+        else:
+            for title, end, position_id in self.held_positions.get(pid, []):
+                if position_id is not None and end is None:
+                    running.append((position_id, self._position_starts[position_id], f"«{title}»"))
+        if not running:
+            out.detail.append("уже выбыл" if student else "должностей в школе нет")
+            return
+        what = ("выбытие", "departure") if student else ("увольнение", "dismissal")
+        if record.order is None:
+            out.error("order_number", "order_required",
+                      f"Приказ: не указан — {what[0]} оформляется приказом; добавьте столбцы «Номер приказа» и "
+                      "«Дата приказа» (OneRoster: --option " + ("departure_order" if student else "dismissal_order")
+                      + "=\"N от дд.мм.гггг\")")
+            return
+        found = self.order(out, record.order, what[1], what[0])
+        if found is None:
+            return
+        order_id, order_date = found
+        last_day = record.end_date or order_date
+        for _, start, label in running:
+            if last_day < start:
+                out.error("end_date" if record.end_date else "order_date", "out_of_range",
+                          f"{'Дата выбытия' if student else 'Дата увольнения'}: {format_date(last_day)} раньше "
+                          f"начала ({label} с {format_date(start)})")
+                return
+        for row_id, _, label in running:
+            self.ends.append(("enrolment" if student else "position", row_id, pid, last_day, order_id,
+                              f"приказ № {record.order.number} от {format_date(order_date)}"))
+            out.detail.append(f"{what[0]}: {label}, последний день {format_date(last_day)}")
+        if student:
+            self.enrolled[pid] = [e if e[3] not in {r[0] for r in running} else (e[0], e[1], last_day, e[3])
+                                  for e in self.enrolled[pid]]
+        else:
+            ids = {r[0] for r in running}
+            self.held_positions[pid] = [p if p[2] not in ids else (p[0], last_day, p[2])
+                                        for p in self.held_positions[pid]]
+        out.fields.append("end_date")
+        out.kind = "changed"
 
     def _class_label(self, class_id: int) -> str:
         for cid, name in self._classes.values():
@@ -714,15 +867,13 @@ class _Plan:
                 self.people.update(pid, changes, key)
                 if pid > 0:
                     self.updates.setdefault(pid, {}).update({**changes, "name_key": key})
-                else:
-                    self.new_people[pid].update(changes)
                 out.fields += [f"{prefix}{k if k in ('phone', 'email') else 'name'}" for k in changes]
                 if out.kind == "unchanged":
                     out.kind = "changed"
         else:
-            row = {k: values.get(k) for k in PERSON_FIELDS}
-            pid = self.people.add(row, key)
-            self.new_people[pid] = {**row, "name_key": key}
+            row = self.people.add({k: values.get(k) for k in PERSON_FIELDS}, key)
+            pid = row["id"]
+            self.new_people[pid] = row
             out.fields.append(prefix + "name")
             out.detail.append(f"{label}: новый человек")
             if out.kind == "unchanged":
@@ -737,7 +888,7 @@ class _Plan:
         """A parent known only by name: the student's guardian of that name, else a guardian of the school
         with that name and the same phone or e-mail."""
         linked = {p for p, end in self.guardians.get(student_id, []) if end is None or end >= self.today}
-        same_name = self.people.by_name.get(key, set())
+        same_name = self.people.by_name.ids(key)
         candidates = sorted(linked & same_name)
         if not candidates:
             contacts = {values.get("phone"), values.get("email")} - {None}
@@ -759,6 +910,9 @@ class _Plan:
         self.parent_ids.add(parent_id)
 
     def staff(self, record: StaffRecord, out: _Row) -> None:
+        if record.leave:
+            self.leave(record, out, "staff")
+            return
         title, problems = clean_text(record.position, "position", max_len=200)
         if errors(problems):
             out.error("position", "bad_format", "Должность: " + problems[0].message.removeprefix("position: "))
@@ -771,7 +925,7 @@ class _Plan:
             if is_new:
                 out.error("position", "required", "Должность: обязательное поле для нового сотрудника")
             return
-        held = [p for p, end in self.held_positions.get(pid, []) if end is None or end >= self.today]
+        held = [p for p, end, _ in self.held_positions.get(pid, []) if end is None or end >= self.today]
         if fold(title) in held:
             return
         found = self.order(out, record.order or self.batch.default_order, "hire", "приём на работу")
@@ -781,7 +935,7 @@ class _Plan:
         start = record.start_date or order_date
         self.positions.append({"person_id": pid, "position": title, "rate": rate, "start_date": start,
                                "start_order_id": order_id})
-        self.held_positions[pid].append((fold(title), None))
+        self.held_positions[pid].append((fold(title), None, None))
         out.fields.append("position")
         out.detail.append(f"должность «{title}» с {format_date(start)}")
         if out.kind == "unchanged":
@@ -834,10 +988,10 @@ class _Plan:
             if errors(problems):
                 out.error("child_snils", "bad_format", "СНИЛС ребёнка: " + problems[0].message.removeprefix("СНИЛС: "))
                 return None
-            found = self.people.by_snils.get(snils or "", set()) & students
+            found = self.people.by_snils.ids(snils or "") & students
         elif child.last_name and child.first_name and child.birth_date:
             key = name_key(child.last_name.strip(), child.first_name.strip(), (child.middle_name or "").strip() or None)
-            found = self.people.by_name_birth.get((key, child.birth_date), set()) & students
+            found = self.people.by_name_birth.ids((key, child.birth_date)) & students
         else:
             out.error("child_name", "required", "Ребёнок: укажите СНИЛС ребёнка или его ФИО и дату рождения")
             return None
@@ -866,13 +1020,21 @@ class _Plan:
         def rid(pid: int) -> int:
             return real.get(pid, pid)
 
-        rows = []
-        for tmp, values in sorted(self.new_people.items(), reverse=True):
-            rows.append({**{k: values.get(k) for k in PERSON_FIELDS}, "id": real[tmp], "school_id": self.school_id,
-                         "name_key": values["name_key"], "created_at": self.now, "updated_at": self.now, "version": 1})
-            events.append(AuditEvent("person.create", "person", real[tmp], real[tmp],
-                                     fields=[k for k in PERSON_FIELDS if values.get(k) is not None], detail="import"))
-        _insert(session, persons, rows)
+        now, school_id = self.now, self.school_id
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct field list, not per event
+
+        def person_rows() -> Iterator[dict[str, Any]]:
+            for tmp, values in sorted(self.new_people.items(), reverse=True):
+                pid = real[tmp]
+                row = {k: values[k] for k in PERSON_FIELDS}
+                fields = tuple(k for k in PERSON_FIELDS if row[k] is not None)
+                events.append(AuditEvent("person.create", "person", pid, pid, fields=shared.setdefault(fields, fields),
+                                         detail="import"))
+                row.update(id=pid, school_id=school_id, name_key=values["name_key"], created_at=now, updated_at=now,
+                           version=1)
+                yield row
+
+        bulk_insert(session, persons, person_rows())
         by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for pid, changes in self.updates.items():
             names = tuple(sorted(changes))
@@ -896,41 +1058,87 @@ class _Plan:
                                                                                  "title"],
                                      detail=f"№ {row['number']} от {format_date(row['order_date'])}; {row['kind']}; "
                                             "import"))
-        _insert(session, orders, order_rows)
-        enrolments = cast(Table, Enrolment.__table__)
-        rows = []
-        for e, new_id in zip(self.enrolments, ids.take(enrolments, len(self.enrolments)), strict=True):
-            row = {**e, "id": new_id, "school_id": self.school_id, "person_id": rid(e["person_id"]),
-                   "start_order_id": order_ids.get(e["start_order_id"], e["start_order_id"]), "end_date": None,
-                   "end_reason": None, "end_order_id": None, "came_from": None, "went_to": None, "version": 1}
-            rows.append(row)
-            events.append(AuditEvent("enrolment.create", "enrolment", new_id, row["person_id"],
-                                     fields=["class_id", "start_date", "start_reason", "start_order_id"],
-                                     detail="import"))
-        _insert(session, enrolments, rows)
-        positions = cast(Table, StaffPosition.__table__)
-        rows = []
-        for p, new_id in zip(self.positions, ids.take(positions, len(self.positions)), strict=True):
-            row = {**p, "id": new_id, "school_id": self.school_id, "person_id": rid(p["person_id"]),
-                   "start_order_id": order_ids.get(p["start_order_id"], p["start_order_id"]), "end_date": None,
-                   "end_order_id": None, "end_reason": None, "version": 1}
-            rows.append(row)
-            events.append(AuditEvent("staff.hire", "staff_position", new_id, row["person_id"],
-                                     fields=["position", "rate", "start_date", "start_order_id"], detail="import"))
-        _insert(session, positions, rows)
-        links = cast(Table, Guardianship.__table__)
-        rows = []
-        for g, new_id in zip(self.links, ids.take(links, len(self.links)), strict=True):
-            row = {**g, "id": new_id, "school_id": self.school_id, "parent_id": rid(g["parent_id"]),
-                   "student_id": rid(g["student_id"]), "end_date": None, "version": 1}
-            rows.append(row)
-            for person_id in (row["student_id"], row["parent_id"]):
-                events.append(AuditEvent("guardianship.create", "guardianship", new_id, person_id,
-                                         fields=["parent_id", "student_id", "relation", "start_date"],
-                                         detail=row["relation"]))
-        _insert(session, links, rows)
+        bulk_insert(session, orders, order_rows)
+        enrolment_fields = ("class_id", "start_date", "start_reason", "start_order_id")
+
+        def enrolment_rows() -> Iterator[dict[str, Any]]:
+            table = cast(Table, Enrolment.__table__)
+            for (pid, class_id, start, order), new_id in zip(self.enrolments, ids.take(table, len(self.enrolments)),
+                                                               strict=True):
+                row = {"person_id": rid(pid), "class_id": class_id, "start_date": start, "start_reason": "admission",
+                       "start_order_id": order_ids.get(order, order), "id": new_id, "school_id": school_id,
+                       "end_date": None, "end_reason": None, "end_order_id": None, "came_from": None, "went_to": None,
+                       "version": 1}
+                events.append(AuditEvent("enrolment.create", "enrolment", new_id, row["person_id"],
+                                         fields=enrolment_fields, detail="import"))
+                yield row
+
+        bulk_insert(session, cast(Table, Enrolment.__table__), enrolment_rows())
+        position_fields = ("position", "rate", "start_date", "start_order_id")
+
+        def position_rows() -> Iterator[dict[str, Any]]:
+            table = cast(Table, StaffPosition.__table__)
+            for p, new_id in zip(self.positions, ids.take(table, len(self.positions)), strict=True):
+                row = {**p, "id": new_id, "school_id": school_id, "person_id": rid(p["person_id"]),
+                       "start_order_id": order_ids.get(p["start_order_id"], p["start_order_id"]), "end_date": None,
+                       "end_order_id": None, "end_reason": None, "version": 1}
+                events.append(AuditEvent("staff.hire", "staff_position", new_id, row["person_id"],
+                                         fields=position_fields, detail="import"))
+                yield row
+
+        bulk_insert(session, cast(Table, StaffPosition.__table__), position_rows())
+        link_fields = ("parent_id", "student_id", "relation", "start_date")
+
+        def link_rows() -> Iterator[dict[str, Any]]:
+            table = cast(Table, Guardianship.__table__)
+            for g, new_id in zip(self.links, ids.take(table, len(self.links)), strict=True):
+                row = {**g, "id": new_id, "school_id": school_id, "parent_id": rid(g["parent_id"]),
+                       "student_id": rid(g["student_id"]), "end_date": None, "version": 1}
+                for person_id in (row["student_id"], row["parent_id"]):
+                    events.append(AuditEvent("guardianship.create", "guardianship", new_id, person_id,
+                                             fields=link_fields, detail=row["relation"]))
+                yield row
+
+        bulk_insert(session, cast(Table, Guardianship.__table__), link_rows())
+        self._write_ends(order_ids, events)
         self.real_ids = real
         return events
+        self.real_ids = real
+        return events
+
+
+    def _write_ends(self, order_ids: dict[int, int], events: list[AuditEvent]) -> None:
+        """The planned ends as UPDATEs of the running rows (by id), audited like the services' depart and
+        dismiss."""
+        if not self.ends:
+            return
+        tables = {"enrolment": cast(Table, Enrolment.__table__), "position": cast(Table, StaffPosition.__table__)}
+        for kind, table in tables.items():
+            params = [{"_id": row_id, "_end": day, "_order": order_ids.get(order, order)}
+                      for k, row_id, _, day, order, _ in self.ends if k == kind]
+            if not params:
+                continue
+            statement = (update(table).where(table.c.id == bindparam("_id"))
+                         .values(end_date=bindparam("_end"), end_reason=END_REASON, end_order_id=bindparam("_order"),
+                                 version=table.c.version + 1))
+            self.session.connection().execute(statement, params)
+        for kind, row_id, person_id, _, _, label in self.ends:
+            action, object_type = ("enrolment.end", "enrolment") if kind == "enrolment" else \
+                ("staff.dismiss", "staff_position")
+            events.append(AuditEvent(action, object_type, row_id, person_id,
+                                     fields=("end_date", "end_reason", "end_order_id"),
+                                     detail=f"{label}; {END_REASON}; import"))
+
+    def disable_due_accounts(self) -> None:
+        """After an apply: the accounts of a leaver whose last day has come are disabled, as EnrolmentService
+        .depart and StaffService.dismiss do (never in a dry run: that writes its own audit records)."""
+        from zhurnal.core.services.staff import disable_accounts_if_due
+
+        for person_id in dict.fromkeys(end[2] for end in self.ends):
+            last_day = max(end[3] for end in self.ends if end[2] == person_id)
+            disable_accounts_if_due(self.uow, person_id, last_day, self.today,
+                                    "departure" if any(e[0] == "enrolment" and e[2] == person_id for e in self.ends)
+                                    else "dismissal")
 
 
 class _SubjectPlan:
@@ -1267,14 +1475,16 @@ def _report_changes(plan: _Plan | _SubjectPlan | _ClassPlan,
     counts = dict.fromkeys(KINDS, 0)
     changes, problems = [], []
     real = getattr(plan, "real_ids", {})
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # most rows change the same fields: one tuple each
     for out in outcomes:
         problems += out.problems
         kind = "rejected" if out.rejected else out.kind
         counts[kind] += 1
         if kind != "rejected":
             pid = real.get(out.person_id, out.person_id) if out.person_id is not None else None
+            fields = tuple(dict.fromkeys(out.fields))
             changes.append(Change(out.row, kind, out.name, pid if pid is None or pid > 0 else None,
-                                  tuple(dict.fromkeys(out.fields)), "; ".join(out.detail)))
+                                  shared.setdefault(fields, fields), "; ".join(out.detail)))
     return changes, problems, counts
 
 
@@ -1335,9 +1545,10 @@ class ImportService(Service):
         if applied:
             _cleaned.cache_clear()  # the cleaned rows are personal data: not kept past the import
             savepoint.commit()
-            for event in events:
-                uow.audit(event.action, object_type=event.object_type, object_id=event.object_id,
-                          person_id=event.person_id, fields=event.fields, detail=event.detail)
+            for plan, _ in planned:
+                if isinstance(plan, _Plan):
+                    plan.disable_due_accounts()
+            uow.audit_events(events)
         else:
             savepoint.rollback()
         outcome = "applied" if applied else ("dry_run" if dry_run else "refused")

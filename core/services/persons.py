@@ -29,7 +29,7 @@ from zhurnal.core.validation import (
 
 SEXES = ("M", "F")
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonInput:
     """What a form or an import row gives for one person; strings as typed."""
 

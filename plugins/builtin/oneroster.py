@@ -490,9 +490,10 @@ def _check_rows(bundle: Bundle, version: str) -> None:
 STUDENT_HEADERS = ("Фамилия", "Имя", "Отчество", "Дата рождения", "Пол", "Класс", "Телефон", "E-mail",
                    "Внешний идентификатор", "Дата зачисления", "Родитель 1 ФИО", "Родитель 1 телефон",
                    "Родитель 1 e-mail", "Родитель 1 кем приходится", "Родитель 2 ФИО", "Родитель 2 телефон",
-                   "Родитель 2 e-mail", "Родитель 2 кем приходится")
+                   "Родитель 2 e-mail", "Родитель 2 кем приходится", "Номер приказа", "Выбытие", "Дата выбытия")
 STAFF_HEADERS = ("Фамилия", "Имя", "Отчество", "Дата рождения", "Пол", "Телефон", "E-mail",
-                 "Внешний идентификатор", "Должность", "Номер приказа")
+                 "Внешний идентификатор", "Должность", "Номер приказа", "Увольнение", "Дата увольнения")
+LEAVING = "tobedeleted"  # the cell of «Выбытие» / «Увольнение» in a leaving row
 SEX_CELLS = {"male": "М", "female": "Ж"}
 
 
@@ -535,6 +536,16 @@ def _role_of(bundle: Bundle) -> dict[str, str]:
         if row["status"] != "tobedeleted":
             found.setdefault(row["userSourcedId"], row["role"])
     return found
+
+
+def _former_role_of(bundle: Bundle, user: str, enrolled_as: Mapping[str, str]) -> str | None:
+    """The role of a tobedeleted user, whose roles rows may be tobedeleted too (1.2), else the role of its
+    enrollments rows; None when the bundle does not say."""
+    roles = bundle.tables.get("roles")
+    for _, row in sorted(roles.rows if roles else [], key=lambda r: r[1]["roleType"] != "primary"):
+        if row["userSourcedId"] == user and row.get("role"):
+            return row["role"]
+    return enrolled_as.get(user)
 
 
 def _fmt(day: str) -> str:
@@ -588,8 +599,10 @@ def to_tables(bundle: Bundle, extra: Mapping[str, str]) -> list[SourceTable]:
     check_sessions(bundle, extra.get("calendar", ""))
     users = bundle.tables.get("users")
     if users is None:
-        problems.warn("manifest.csv", None, None, "в пакете нет users.csv — людей для импорта нет")
-        return []
+        if "enrollments" not in bundle.tables:
+            problems.warn("manifest.csv", None, None, "в пакете нет users.csv — людей для импорта нет")
+            return []
+        users = Table("users", "absent", [], [])  # a delta of enrollments alone (a tobedeleted one ends a class)
     classes = _zhurnal_classes(bundle, extra)
     roles = _role_of(bundle)
     demo = {row["sourcedId"]: row for _, row in bundle.tables["demographics"].rows} \
@@ -599,10 +612,13 @@ def to_tables(bundle: Bundle, extra: Mapping[str, str]) -> list[SourceTable]:
     placed: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     begins: dict[str, str] = {}
     enrollments = bundle.tables.get("enrollments")
+    ended: list[tuple[int, dict[str, str]]] = []  # tobedeleted student enrollments
+    enrolled_as: dict[str, str] = {}
     for number, row in enrollments.rows if enrollments else []:
+        enrolled_as.setdefault(row["userSourcedId"], row["role"])
         if row["status"] == "tobedeleted":
-            problems.warn("enrollments.csv", number, "status", "tobedeleted: выбытие оформляется приказом в журнале "
-                                                              "— импорт ничего не удаляет и не завершает")
+            if row["role"] == "student" and row["userSourcedId"]:
+                ended.append((number, row))
             continue
         user = row["userSourcedId"]
         if row["role"] != "student":
@@ -632,13 +648,27 @@ def to_tables(bundle: Bundle, extra: Mapping[str, str]) -> list[SourceTable]:
                 agents[me].append(other)
     linked = {p for ps in agents.values() for p in ps}
     hire = extra.get("hire_order", "").strip()
+    departure, dismissal = extra.get("departure_order", "").strip(), extra.get("dismissal_order", "").strip()
     staff_rows: list[SourceRow] = []
     student_rows: list[SourceRow] = []
+    leaving_users: set[str] = set()
     for number, row in users.rows:
         sid = row["sourcedId"]
         if row["status"] == "tobedeleted":
-            problems.warn("users.csv", number, "status", "tobedeleted: человек не удаляется — выбытие и увольнение "
-                                                         "оформляются приказом в журнале")
+            leaving_users.add(sid)
+            role = roles.get(sid) or _former_role_of(bundle, sid, enrolled_as)
+            person = [row["familyName"].strip(), row["givenName"].strip(), row["middleName"].strip(), "", ""]
+            if role == "student":
+                student_rows.append(SourceRow(number, [*person, "", "", "", sid, "", *[""] * 8, departure, LEAVING,
+                                                       ""]))
+            elif role in PARENT_ROLES or role is None:
+                problems.warn("users.csv", number, "status",
+                              "tobedeleted: " + ("роль неизвестна (нет в users/roles/enrollments) — ничего не "
+                                                 "завершено" if role is None else
+                                                 "связь представителя с ребёнком завершается на экране ученика "
+                                                 "(идентификаторы родителей в журнале не хранятся)"))
+            else:
+                staff_rows.append(SourceRow(number, [*person, "", "", sid, "", dismissal, LEAVING, ""]))
             continue
         role = roles.get(sid)
         if role is None:
@@ -674,19 +704,36 @@ def to_tables(bundle: Bundle, extra: Mapping[str, str]) -> list[SourceTable]:
                                                                       "импортируются первые два")
             guardians += [""] * (8 - len(guardians))
             student_rows.append(SourceRow(number, [*person, next(iter(names), ""), *contacts,
-                                                   begins.get(sid, ""), *guardians]))
+                                                   begins.get(sid, ""), *guardians, "", "", ""]))
         elif role in PARENT_ROLES:
             if sid not in linked:
                 problems.warn("users.csv", number, "agentSourcedIds", f"представитель {sid} не связан ни с одним "
                                                                       "обучающимся пакета — пропущен")
         else:
-            staff_rows.append(SourceRow(number, [*person, *contacts, STAFF_POSITIONS.get(role, "Сотрудник"), hire]))
+            staff_rows.append(SourceRow(number, [*person, *contacts, STAFF_POSITIONS.get(role, "Сотрудник"), hire,
+                                                 "", ""]))
+    # A tobedeleted student enrollment of a user who stays (not tobedeleted) and is placed in no other class
+    # of the bundle: the student leaves the school's class, by the departure order (rows of enrollments.csv).
+    ending_rows: list[SourceRow] = []
+    for number, row in ended:
+        user = row["userSourcedId"]
+        if user in leaving_users:
+            continue  # the users.csv row ends the enrolment already
+        if placed.get(user):
+            problems.warn("enrollments.csv", number, "status", f"tobedeleted: обучающийся {user} остаётся в "
+                                                              f"{', '.join(placed[user])} — перевод оформляется "
+                                                              "приказом о переводе, зачисление не завершено")
+            continue
+        ending_rows.append(SourceRow(number, ["", "", "", "", "", "", "", "", user, "", *[""] * 8, departure, LEAVING,
+                                              row.get("endDate", "")]))
     problems.raise_if_any()
     tables = []
     if staff_rows:
         tables.append(SourceTable(STAFF_HEADERS, staff_rows, "users.csv", "staff"))
     if student_rows:
         tables.append(SourceTable(STUDENT_HEADERS, student_rows, "users.csv", "students"))
+    if ending_rows:
+        tables.append(SourceTable(STUDENT_HEADERS, ending_rows, "enrollments.csv", "students"))
     return tables
 
 

@@ -92,6 +92,9 @@ STUDENTS = (
     *_ORDER,
     Column("start_date", "Дата зачисления", ("start date", "start_date", "enrolment date", "enrollment date"),
            export=False),
+    # A row marked here ends the student's enrolment by a departure order (OneRoster tobedeleted); import only.
+    Column("leave", "Выбытие", ("выбыл", "отчислен", "status", "статус записи"), export=False),
+    Column("end_date", "Дата выбытия", ("дата отчисления", "end date", "end_date", "last day"), export=False),
     *_parent(1),
     *_parent(2),
 )
@@ -103,6 +106,9 @@ STAFF = (
     *_ORDER,
     Column("start_date", "Дата приёма", ("дата приема на работу", "дата приёма на работу", "start date",
                                          "start_date", "hire date")),
+    # A row marked here ends every position the person holds, by a dismissal order; import only.
+    Column("leave", "Увольнение", ("уволен", "status", "статус записи"), export=False),
+    Column("end_date", "Дата увольнения", ("end date", "end_date", "last day"), export=False),
 )
 PARENTS = (
     *_person("ФИО родителя", "ФИО представителя", "ФИО законного представителя"),
@@ -168,6 +174,10 @@ DISTINCTIVE = {"staff": ("position",), "parents": ("child_name", "child_snils", 
 SEX_VALUES = {"м": "M", "муж": "M", "мужской": "M", "m": "M", "male": "M",
               "ж": "F", "жен": "F", "женский": "F", "f": "F", "female": "F"}
 SEX_EXPORT = {"M": "М", "F": "Ж"}
+# «Выбытие» / «Увольнение»: a leaving row, or not (folded cell text; OneRoster's statuses included).
+LEAVE_VALUES = {"да": True, "выбыл": True, "выбыла": True, "уволен": True, "уволена": True, "tobedeleted": True,
+                "yes": True, "true": True, "1": True, "нет": False, "active": False, "no": False, "false": False,
+                "0": False}
 RELATION_VALUES = {"мать": "mother", "мама": "mother", "mother": "mother", "отец": "father", "папа": "father",
                    "father": "father", "опекун": "guardian", "попечитель": "guardian", "опекун попечитель": "guardian",
                    "guardian": "guardian", "иной представитель": "other", "иное": "other", "другое": "other",

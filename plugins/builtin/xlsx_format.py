@@ -147,6 +147,34 @@ def _text(value: Any, snils: bool) -> str:
     return str(value)
 
 
+class _Shared:
+    """One string object per repeated cell value of a column (a class, a sex, a first name, an order number
+    repeat across a district's 100,000 rows: tens of MB of equal strings otherwise). A column whose values
+    stop repeating (SNILS, surnames) is no longer remembered past `LIMIT` distinct values."""
+
+    LIMIT = 5_000
+
+    def __init__(self) -> None:
+        self.columns: list[dict[str, str] | None] = []
+
+    def cells(self, cells: list[str]) -> list[str]:
+        columns = self.columns
+        while len(columns) < len(cells):
+            columns.append({})
+        for i, value in enumerate(cells):
+            known = columns[i]
+            if known is None:
+                continue
+            found = known.get(value)
+            if found is not None:
+                cells[i] = found
+            elif len(known) < self.LIMIT:
+                known[value] = value
+            else:
+                columns[i] = None
+        return cells
+
+
 def _is_blank(row: Sequence[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) or v == "" for v in row)
 
@@ -159,6 +187,7 @@ def _sheet_table(workbook: Any, name: str, max_rows: int) -> SourceTable | None:
     headers: list[str] | None = None
     snils_cols: set[int] = set()
     rows: list[SourceRow] = []
+    shared = _Shared()
     for index, values in enumerate(sheet.iter_rows()):
         if _is_blank(values):
             continue
@@ -174,7 +203,7 @@ def _sheet_table(workbook: Any, name: str, max_rows: int) -> SourceTable | None:
         cells = [v if v.__class__ is str else _text(v, i in snils_cols) for i, v in enumerate(values)]
         while len(cells) > len(headers) and not cells[-1].strip():
             cells.pop()
-        rows.append(SourceRow(index + 1, cells))
+        rows.append(SourceRow(index + 1, shared.cells(cells)))
     if headers is None:
         return None
     seen: dict[str, int] = {}

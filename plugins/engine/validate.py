@@ -25,12 +25,15 @@ from zhurnal.core.services.imports import (
 )
 from zhurnal.core.services.persons import PersonInput
 from zhurnal.core.validation import Problem, fold, parse_date
-from zhurnal.plugins.builtin.russian_layout import RELATION_VALUES, SEX_VALUES
+from zhurnal.plugins.builtin.russian_layout import LEAVE_VALUES, RELATION_VALUES, SEX_VALUES
 from zhurnal.plugins.engine.formats import SourceRow, unneutralise
 from zhurnal.plugins.engine.mapping import MappedColumn
 
 _ORDER_TEXT = re.compile(r"(?:№\s*)?(?P<number>.+?)\s+от\s+(?P<date>[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}|"
                          r"[0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s*г\.?)?", re.IGNORECASE)
+
+
+_MIDNIGHT = re.compile(r"[ T]0?0:00(:00)?$")
 
 
 def parse_order(text: str) -> OrderRef | None:
@@ -56,10 +59,12 @@ class _Row:
         self.number = row.number
         self.values: dict[str, str] = {}
         self.problems: list[Problem] = []
-        cells = list(row.cells)
+        cells = row.cells
+        count = len(cells)
         for c in columns:
-            if c.field is not None and c.index < len(cells):
-                self.values[c.field] = unneutralise(cells[c.index]).strip()
+            if c.field is not None and c.index < count:
+                cell = cells[c.index]
+                self.values[c.field] = (unneutralise(cell) if cell[:1] == "'" else cell).strip()
         extra = [cell for cell in cells[len(columns):] if cell.strip()]
         if extra:
             self.problems.append(Problem("row", "extra_cells", f"в строке {len(cells)} значений, а столбцов "
@@ -76,7 +81,8 @@ class _Row:
         if value is None:
             return None
         # A spreadsheet may add a time to a date cell ("01.09.2010 0:00:00").
-        value = re.sub(r"[ T]0?0:00(:00)?$", "", value)
+        if " " in value or "T" in value:
+            value = _MIDNIGHT.sub("", value)
         day, problems = parse_date(value, field)
         for p in problems:
             self.problem(field, label, p.message.split(": ", 1)[-1], p.code)
@@ -117,6 +123,16 @@ class _Row:
             return None
         return OrderRef(number.removeprefix("№").strip(), when)
 
+    def leave(self, label: str) -> bool:
+        value = self.text("leave")
+        if value is None:
+            return False
+        found = LEAVE_VALUES.get(fold(value))
+        if found is None:
+            self.problem("leave", label, f"«{value}» — ожидается «да» (строка завершает членство) или пусто")
+            return False
+        return found
+
     def relation(self, field: str, label: str) -> str | None:
         value = self.text(field)
         if value is None:
@@ -144,14 +160,18 @@ def _student(row: _Row) -> StudentRecord:
             continue
         guardians.append(GuardianInput(n, *parts, phone=row.text(f"parent{n}_phone"),
                                        email=row.text(f"parent{n}_email"), relation=relation))
-    return StudentRecord(row.number, person, row.text("class_name"), row.order(),
-                         row.date("start_date", "Дата зачисления"), tuple(guardians), tuple(row.problems))
+    order, start = row.order(), row.date("start_date", "Дата зачисления")
+    leave, end = row.leave("Выбытие"), row.date("end_date", "Дата выбытия")
+    return StudentRecord(row.number, person, row.text("class_name"), order, start, tuple(guardians),
+                         tuple(row.problems), leave, end)
 
 
 def _staff(row: _Row) -> StaffRecord:
     person = row.person()
-    return StaffRecord(row.number, person, row.text("position"), row.text("rate"), row.order(),
-                       row.date("start_date", "Дата приёма"), tuple(row.problems))
+    order, start = row.order(), row.date("start_date", "Дата приёма")
+    leave, end = row.leave("Увольнение"), row.date("end_date", "Дата увольнения")
+    return StaffRecord(row.number, person, row.text("position"), row.text("rate"), order, start, tuple(row.problems),
+                       leave, end)
 
 
 def _parent(row: _Row) -> ParentRecord:
