@@ -33,6 +33,7 @@ from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Order, Pers
 from zhurnal.core.services import yearlog
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name, letter_order
+from zhurnal.core.services.common import plain_rows
 from zhurnal.core.services.orders import KIND_TITLES, order_label
 from zhurnal.core.services.years import get_year
 from zhurnal.core.uow import UnitOfWork
@@ -237,13 +238,16 @@ def missing_final_marks(uow: UnitOfWork, year: AcademicYear) -> list[MissingMark
     from zhurnal.core.services.classes import full_name
 
     students: dict[int, set[int]] = {}
-    for class_id, person_id in uow.session.execute(
-            select(Enrolment.class_id, Enrolment.person_id).join(SchoolClass, SchoolClass.id == Enrolment.class_id)
-            .where(SchoolClass.year_id == year.id, Enrolment.school_id == uow.school_id,
-                   Enrolment.end_date.is_(None))):
+    for class_id, person_id in plain_rows(uow, select(Enrolment.class_id, Enrolment.person_id)
+                                          .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+                                          .where(SchoolClass.year_id == year.id,
+                                                 Enrolment.school_id == uow.school_id, Enrolment.end_date.is_(None))):
         students.setdefault(class_id, set()).add(person_id)
     given: dict[int, set[int]] = {}  # subject -> the students with a year mark in it
-    for student_id, subject_id in uow.session.execute(select(TermMark.student_id, TermMark.subject_id).where(
+    # Through the index on the mark's class (the year's marks were given in the year's classes), not a scan of
+    # every school's marks.
+    for student_id, subject_id in plain_rows(uow, select(TermMark.student_id, TermMark.subject_id).where(
+            TermMark.class_id.in_(select(SchoolClass.id).where(SchoolClass.year_id == year.id)),
             TermMark.year_id == year.id, TermMark.term_number == 0)):
         given.setdefault(subject_id, set()).add(student_id)
     taught: dict[tuple[int, int], tuple[SchoolClass, str, set[str]]] = {}
@@ -273,13 +277,13 @@ def active_enrolments(uow: UnitOfWork, year: AcademicYear) -> list[tuple[Any, Sc
     first_name, middle_name, birth_date, each with its class. Plain rows, not ORM objects: a district closes
     tens of thousands, and the classes are a few dozen objects loaded once."""
     classes = {c.id: c for c in uow.session.scalars(select(SchoolClass).where(SchoolClass.year_id == year.id))}
-    rows = uow.session.execute(
-        select(Enrolment.id.label("enrolment_id"), Enrolment.person_id, Enrolment.class_id, Person.last_name,
-               Person.first_name, Person.middle_name, Person.birth_date)
-        .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
-        .join(Person, Person.id == Enrolment.person_id)
-        .where(SchoolClass.year_id == year.id, Enrolment.school_id == uow.school_id, Enrolment.end_date.is_(None))
-        .order_by(SchoolClass.parallel, SchoolClass.letter, Person.name_key, Person.id)).all()
+    rows = plain_rows(uow, select(Enrolment.id.label("enrolment_id"), Enrolment.person_id, Enrolment.class_id,
+                                  Person.last_name, Person.first_name, Person.middle_name, Person.birth_date)
+                      .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+                      .join(Person, Person.id == Enrolment.person_id)
+                      .where(SchoolClass.year_id == year.id, Enrolment.school_id == uow.school_id,
+                             Enrolment.end_date.is_(None))
+                      .order_by(SchoolClass.parallel, SchoolClass.letter, Person.name_key, Person.id))
     return [(r, classes[r.class_id]) for r in rows]
 
 
@@ -576,11 +580,10 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
     # version like the mapper would): a thousand ORM updates cost a round trip each.
     enrolments: dict[int, Any] = {}
     for start in range(0, len(ids), 1000):
-        for row in uow.session.execute(
-                select(Enrolment.id, Enrolment.person_id, Enrolment.version, Enrolment.went_to)
-                .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
-                .where(SchoolClass.year_id == year.id, Enrolment.end_date.is_(None),
-                       Enrolment.person_id.in_(ids[start:start + 1000]))):
+        for row in plain_rows(uow, select(Enrolment.id, Enrolment.person_id, Enrolment.version, Enrolment.went_to)
+                              .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+                              .where(SchoolClass.year_id == year.id, Enrolment.end_date.is_(None),
+                                     Enrolment.person_id.in_(ids[start:start + 1000]))):
             enrolments[row.person_id] = row
     ending: list[dict[str, Any]] = []
     started: list[dict[str, Any]] = []
@@ -604,10 +607,12 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
     _end_enrolments(uow, ending)
     # The new enrolments are one batched INSERT returning the ids in the order given (ORM objects cost a
     # thousand constructions and a flush per school); the rows are as the mapper would write them (version 1).
+    # Into the table, not the mapped class: the ORM's bulk path builds a state per row first.
+    table = cast(Table, Enrolment.__table__)
     new_by_person: dict[int, int] = {}
     for start in range(0, len(started), 1000):
         for person_id, enrolment_id in uow.session.execute(
-                insert(Enrolment).returning(Enrolment.person_id, Enrolment.id, sort_by_parameter_order=True),
+                insert(table).returning(table.c.person_id, table.c.id, sort_by_parameter_order=True),
                 started[start:start + 1000]):
             new_by_person[person_id] = enrolment_id
     for new in started:
