@@ -17,7 +17,7 @@ from sqlalchemy import select
 from zhurnal.core.letters.xlsx import neutralise
 from zhurnal.core.models import AcademicYear, Person, SchoolClass, TermMark
 from zhurnal.core.services.classes import full_name
-from zhurnal.core.services.common import plain_rows
+from zhurnal.core.services.common import plain_result
 from zhurnal.core.services.sheets import Sheet, write_xlsx
 from zhurnal.core.uow import UnitOfWork
 
@@ -53,16 +53,10 @@ def summary(uow: UnitOfWork, year: AcademicYear) -> list[ClassSummary]:
     classes by grade then letter, students by name."""
     # Through the index on the mark's class (every mark of the year was given in one of the year's classes):
     # school and year alone scan every school's marks, which made a district's closings quadratic.
-    marks = plain_rows(uow, select(TermMark.class_name, TermMark.subject_name, TermMark.term_kind,
-                                   TermMark.term_number, TermMark.student_id, TermMark.value)
-                       .where(TermMark.class_id.in_(select(SchoolClass.id).where(SchoolClass.year_id == year.id)),
-                              TermMark.school_id == uow.school_id, TermMark.year_id == year.id))
-    ids = sorted({row.student_id for row in marks})
-    students: dict[int, str] = {}
-    for start in range(0, len(ids), 1000):
-        students.update((pid, full_name(last, first, middle)) for pid, last, first, middle in plain_rows(
-            uow, select(Person.id, Person.last_name, Person.first_name, Person.middle_name)
-            .where(Person.id.in_(ids[start:start + 1000]))))
+    marks = plain_result(uow, select(TermMark.class_name, TermMark.subject_name, TermMark.term_kind,
+                                     TermMark.term_number, TermMark.student_id, TermMark.value)
+                         .where(TermMark.class_id.in_(select(SchoolClass.id).where(SchoolClass.year_id == year.id)),
+                                TermMark.school_id == uow.school_id, TermMark.year_id == year.id))
     # class name -> subject title -> student -> term number -> value
     table: dict[str, dict[str, dict[int, dict[int, str]]]] = {}
     terms: dict[str, set[int]] = {}
@@ -79,6 +73,12 @@ def summary(uow: UnitOfWork, year: AcademicYear) -> list[ClassSummary]:
         if number != YEAR:
             terms[class_name].add(number)
             kinds[class_name] = kind
+    ids = sorted({sid for by_subject in table.values() for by_student in by_subject.values() for sid in by_student})
+    students: dict[int, str] = {}
+    for start in range(0, len(ids), 1000):
+        students.update((pid, full_name(last, first, middle)) for pid, last, first, middle in plain_result(
+            uow, select(Person.id, Person.last_name, Person.first_name, Person.middle_name)
+            .where(Person.id.in_(ids[start:start + 1000]))))
     result = []
     for name in sorted(table, key=_class_key):
         by_subject = table[name]
@@ -135,10 +135,14 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
         left, bottom, step, name_w = 10.0, 195.0, 5.0, 62.0
         pdf.set_font(FAMILY, "", 8)
         # Digits and the figure space have one width in DejaVu Sans: a row of one-digit marks (a figure space
-        # where there is none) is a single text() call, the character spacing (Tc, in points) set to put each
-        # at the start of its column (a call per cell, then padding with figure spaces, were most of this
-        # document's time: fpdf2 encodes text character by character).
+        # where there is none), a figure space between two (text taken from the PDF keeps them apart), is a
+        # single text() call, the character spacing (Tc, in points) set to put each mark at the start of its
+        # column (a call per cell, then padding with figure spaces, were most of this document's time: fpdf2
+        # encodes text character by character).
         figure = pdf.get_string_width("0")
+        # The row number, right-aligned in figure spaces, and the name are one call too; the name starts four
+        # figures in.
+        name_x = left + 4 * figure
         if not classes:
             pdf.add_page()
             pdf.set_font(FAMILY, "", 12)
@@ -146,7 +150,8 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
         for c in classes:
             per_col = max(1, int(min(12.0, (277.0 - 8 - name_w) / max(len(c.subjects), 1)) // figure))
             col = per_col * figure
-            spacing = round((col - figure) * pdf.k, 2)
+            gap = FIGURE_SPACE if per_col > 1 else ""
+            spacing = round((col - figure * (1 + len(gap))) / (1 + len(gap)) * pdf.k, 2)
 
             def header(c: ClassSummary = c, col: float = col) -> float:
                 pdf.add_page()
@@ -155,7 +160,7 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
                          + (f". {school_name}" if school_name else ""))
                 pdf.set_font(FAMILY, "", 8)
                 pdf.text(left, 22, "№")
-                pdf.text(left + 8, 22, "ФИО обучающегося")
+                pdf.text(name_x, 22, "ФИО обучающегося")
                 for i in range(len(c.subjects)):
                     pdf.text(left + 8 + name_w + i * col, 22, str(i + 1))
                 pdf.line(left, 23.5, left + 8 + name_w + len(c.subjects) * col, 23.5)
@@ -165,12 +170,11 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
             for n, row in enumerate(c.rows, 1):
                 if y > bottom:
                     y = header()
-                pdf.text(left, y, str(n))
-                pdf.text(left + 8, y, row.full_name[:40])
+                pdf.text(left, y, f"{n:>3}".replace(" ", FIGURE_SPACE) + FIGURE_SPACE + row.full_name[:40])
                 values = [marks.get(YEAR, "") for marks in row.marks]
                 if all(len(v) <= 1 and (not v or v.isdigit()) for v in values):
                     pdf.set_char_spacing(spacing)
-                    pdf.text(left + 8 + name_w, y, "".join(v or FIGURE_SPACE for v in values).rstrip(FIGURE_SPACE))
+                    pdf.text(left + 8 + name_w, y, gap.join(v or FIGURE_SPACE for v in values).rstrip(FIGURE_SPACE))
                     pdf.set_char_spacing(0)
                 else:
                     for i, value in enumerate(values):

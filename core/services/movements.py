@@ -177,7 +177,17 @@ def book_pdf(book: MovementBook, school_name: str = "") -> bytes:
                 total += widths[key]
             return total
 
+        fitted: dict[tuple[str, float, float], str] = {}
+
         def fit(text: str, width: float) -> str:
+            # dates, classes, orders and reasons repeat from row to row: each is fitted once
+            key = (text, width, pdf.font_size_pt)
+            done = fitted.get(key)
+            if done is None:
+                done = fitted[key] = _fit(text, width)
+            return done
+
+        def _fit(text: str, width: float) -> str:
             if measure(text) <= width - 1:
                 return text
             while text and measure(text + "…") > width - 1:

@@ -33,7 +33,7 @@ from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Order, Pers
 from zhurnal.core.services import yearlog
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name, letter_order
-from zhurnal.core.services.common import plain_rows
+from zhurnal.core.services.common import collector_paused, plain_result, plain_rows
 from zhurnal.core.services.orders import KIND_TITLES, order_label
 from zhurnal.core.services.years import get_year
 from zhurnal.core.uow import UnitOfWork
@@ -238,15 +238,16 @@ def missing_final_marks(uow: UnitOfWork, year: AcademicYear) -> list[MissingMark
     from zhurnal.core.services.classes import full_name
 
     students: dict[int, set[int]] = {}
-    for class_id, person_id in plain_rows(uow, select(Enrolment.class_id, Enrolment.person_id)
-                                          .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
-                                          .where(SchoolClass.year_id == year.id,
-                                                 Enrolment.school_id == uow.school_id, Enrolment.end_date.is_(None))):
+    for class_id, person_id in plain_result(uow, select(Enrolment.class_id, Enrolment.person_id)
+                                            .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+                                            .where(SchoolClass.year_id == year.id,
+                                                   Enrolment.school_id == uow.school_id,
+                                                   Enrolment.end_date.is_(None))):
         students.setdefault(class_id, set()).add(person_id)
     given: dict[int, set[int]] = {}  # subject -> the students with a year mark in it
     # Through the index on the mark's class (the year's marks were given in the year's classes), not a scan of
     # every school's marks.
-    for student_id, subject_id in plain_rows(uow, select(TermMark.student_id, TermMark.subject_id).where(
+    for student_id, subject_id in plain_result(uow, select(TermMark.student_id, TermMark.subject_id).where(
             TermMark.class_id.in_(select(SchoolClass.id).where(SchoolClass.year_id == year.id)),
             TermMark.year_id == year.id, TermMark.term_number == 0)):
         given.setdefault(subject_id, set()).add(student_id)
@@ -708,7 +709,8 @@ class PromotionService(Service):
         """The proposed outcome of every active student of the year (grade rules; `after_basic` decides
         grade 9: "continue" into 10 or "leave_basic"), with `orders` by kind (promotion, graduation,
         departure)."""
-        return build_plan(uow, get_year(uow, year_id), after_basic, orders)
+        with collector_paused():
+            return build_plan(uow, get_year(uow, year_id), after_basic, orders)
 
     @service("year.manage", write=False)
     def preview(self, uow: UnitOfWork, plan: ClosePlan) -> ClosePreview:
@@ -733,15 +735,16 @@ class PromotionService(Service):
         reported as such. The archive goes into the database and, as files, into `archive_dir` (default:
         archive/ in the data folder)."""
         year = get_year(uow, plan.year_id)
-        if year.status == "closed" and not active_enrolments(uow, year) and not plan.students:
-            return CloseReport(year.name, plan.next_year_name, (), plan.counts(), (), (), (), None, None, None,
-                               already_closed=True)
-        problems = check_plan(uow, plan)
-        if not ignore_missing_marks:
-            missing = missing_final_marks(uow, year)
-            if missing:
-                problems.append(Problem("final_marks", "missing", f"Не выставлены итоговые отметки: "
-                                                                  f"{len(missing)} (класс, предмет); см. предпросмотр"))
+        with collector_paused():
+            if year.status == "closed" and not active_enrolments(uow, year) and not plan.students:
+                return CloseReport(year.name, plan.next_year_name, (), plan.counts(), (), (), (), None, None, None,
+                                   already_closed=True)
+            problems = check_plan(uow, plan)
+            if not ignore_missing_marks:
+                missing = missing_final_marks(uow, year)
+                if missing:
+                    problems.append(Problem("final_marks", "missing", f"Не выставлены итоговые отметки: {len(missing)}"
+                                                                      " (класс, предмет); см. предпросмотр"))
         if problems:
             raise ValidationFailed(problems)
         from zhurnal.core.backup import keys
@@ -756,7 +759,8 @@ class PromotionService(Service):
             refuse_again = check_plan(uow, plan)
             if refuse_again:
                 raise ValidationFailed(refuse_again)
-        report = apply_plan(uow, plan, archive_dir=archive_dir)
+        with collector_paused():
+            report = apply_plan(uow, plan, archive_dir=archive_dir)
         return dataclasses.replace(report, backup=backup)
 
 
