@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Executable, Row
+from sqlalchemy import Executable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -61,7 +61,7 @@ def flush(uow: UnitOfWork, what: str) -> None:
         raise Conflict(f"{what}: такая запись уже есть (её только что сохранил другой пользователь)") from exc
 
 
-def plain_result(uow: UnitOfWork, statement: Executable) -> Iterator[Row[Any]]:
+def plain_result(uow: UnitOfWork, statement: Executable) -> Iterator[Any]:
     """The rows of a select of columns, run on the session's connection and fetched a few thousand at a time:
     the ORM's per-row processing is most of the time of reading tens of thousands of rows (a year's marks, a
     school's enrolments), and rows read a batch at a time do not pile up for the garbage collector to walk.
@@ -71,7 +71,7 @@ def plain_result(uow: UnitOfWork, statement: Executable) -> Iterator[Row[Any]]:
         yield from batch
 
 
-def plain_rows(uow: UnitOfWork, statement: Executable) -> Sequence[Row[Any]]:
+def plain_rows(uow: UnitOfWork, statement: Executable) -> Sequence[Any]:
     """`plain_result` as a list."""
     uow.session.flush()
     return uow.session.connection().execute(statement).all()

@@ -153,7 +153,7 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
             gap = FIGURE_SPACE if per_col > 1 else ""
             spacing = round((col - figure * (1 + len(gap))) / (1 + len(gap)) * pdf.k, 2)
 
-            def header(c: ClassSummary = c, col: float = col) -> float:
+            def header(c: ClassSummary = c, col: float = col, per_col: int = per_col) -> float:
                 pdf.add_page()
                 pdf.set_font(FAMILY, "", 12)
                 pdf.text(left, 14, f"Сводная ведомость итоговых (годовых) отметок, {c.class_name}, {year_name}"
@@ -161,8 +161,12 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
                 pdf.set_font(FAMILY, "", 8)
                 pdf.text(left, 22, "№")
                 pdf.text(name_x, 22, "ФИО обучающегося")
-                for i in range(len(c.subjects)):
-                    pdf.text(left + 8 + name_w + i * col, 22, str(i + 1))
+                numbers = [str(i) for i in range(1, len(c.subjects) + 1)]
+                if all(len(number) <= per_col for number in numbers):  # one call, as the marks
+                    pdf.text(left + 8 + name_w, 22, "".join(number.ljust(per_col, FIGURE_SPACE) for number in numbers))
+                else:
+                    for i, number in enumerate(numbers):
+                        pdf.text(left + 8 + name_w + i * col, 22, number)
                 pdf.line(left, 23.5, left + 8 + name_w + len(c.subjects) * col, 23.5)
                 return 28.0
 

@@ -65,6 +65,11 @@ class ArchivePdf(FPDF):
         self.drawn: set[str] = set()
         self.set_auto_page_break(False)
         self.add_font(FAMILY, "", str(font))
+        # The glyphs' boxes in the file are right (the common part was cut without changing an outline): without
+        # this, fontTools unpacks and recompiles every embedded glyph to recompute them on output.
+        ttfont = getattr(self.fonts.get(FAMILY), "ttfont", None)
+        if ttfont is not None:
+            ttfont.recalcBBoxes = False
         self.set_creator("zhurnal")
         self.set_title(title)
         self.set_lang("ru")

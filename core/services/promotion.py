@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -473,7 +474,7 @@ def _check_orders(uow: UnitOfWork, plan: ClosePlan) -> list[Problem]:
         if ref is None or not (ref.number or "").strip():
             continue
         kind = ORDER_KIND[s.outcome]
-        key = (fold(ref.number.strip()), ref.date.year)
+        key = _order_key(ref)
         if key in refs and (refs[key][0].date != ref.date or refs[key][1] != kind):
             problems.append(Problem("orders", "conflict", f"Приказ № {ref.number}: указан с разными датами или "
                                                           "для разных видов решений"))
@@ -518,6 +519,13 @@ def preview(uow: UnitOfWork, plan: ClosePlan) -> ClosePreview:
 # Apply
 # ---------------------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=256)
+def _order_key(ref: OrderRef) -> tuple[str, int]:
+    """The key an order is found by (number folded, calendar year); a plan names a few orders for a thousand
+    students, so each is folded once."""
+    return fold(ref.number.strip()), ref.date.year
+
+
 def _ensure_orders(uow: UnitOfWork, plan: ClosePlan, recorder: yearlog.Recorder
                    ) -> tuple[dict[tuple[str, int], Order], list[str], list[str]]:
     """The orders the plan names, found or registered (in this transaction, recorded for undo)."""
@@ -526,7 +534,7 @@ def _ensure_orders(uow: UnitOfWork, plan: ClosePlan, recorder: yearlog.Recorder
     for s in plan.students:
         ref = plan.order_for(s)
         assert ref is not None and s.outcome is not None
-        key = (fold(ref.number.strip()), ref.date.year)
+        key = _order_key(ref)
         if key in orders:
             continue
         existing = _existing_order(uow, ref)
@@ -592,7 +600,7 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
         assert s.outcome is not None
         ref = plan.order_for(s)
         assert ref is not None
-        order = orders[(fold(ref.number.strip()), ref.date.year)]
+        order = orders[_order_key(ref)]
         old = enrolments[s.person_id]
         went_to = (s.destination or "").strip()[:300] if s.outcome == "transfer_out" else old.went_to
         recorder.changed("enrolments", old.id, {"end_date": None, "end_reason": None, "end_order_id": None,
@@ -623,6 +631,7 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
     uow.session.flush()
     files = yeararchive.store_archive(uow, year, recorder)
     folder = yeararchive.write_copies(uow, year, files, archive_dir)
+    labels = {key: order_label(order) for key, order in orders.items()}
     items = []
     for s in plan.students:
         assert s.outcome is not None
@@ -631,8 +640,7 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
         assert ref is not None
         items.append(CloseItem(s.person_id, s.full_name, s.class_name, s.outcome,
                                s.target_class if started_id is not None else (s.destination or None),
-                               order_label(orders[(fold(ref.number.strip()), ref.date.year)]),
-                               int(enrolments[s.person_id].id), started_id))
+                               labels[_order_key(ref)], int(enrolments[s.person_id].id), started_id))
     counts = plan.counts()
     run = recorder.save(nxt.id, counts)
     uow.audit("year.close", object_type="academic_year", object_id=year.id,

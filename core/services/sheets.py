@@ -70,12 +70,11 @@ def _cell(ref: str, value: Cell, bold: bool) -> str:
 def _plain_cell(ref: str, value: Cell) -> str:
     """`_cell` of a body row, with the two commonest cells (blank, a whole number: a summary of final marks
     is tens of thousands of them) decided first."""
-    kind = type(value)
     if value is None:
         return ""
-    if kind is int:
+    if type(value) is int:  # not bool, a subclass of int
         return f'<c r="{ref}"><v>{value}</v></c>'
-    if kind is str and _PLAIN.fullmatch(value):
+    if isinstance(value, str) and _PLAIN.fullmatch(value):
         return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>' if value else ""
     return _cell(ref, value, False)
 
@@ -95,7 +94,8 @@ def _sheet_xml(sheet: Sheet) -> str:
         if number <= sheet.bold_rows:
             cells = "".join(_cell(f"{columns[i]}{number}", value, True) for i, value in enumerate(row))
         else:
-            cells = "".join([_plain_cell(f"{column}{number}", value) for column, value in zip(columns, row)])
+            cells = "".join([_plain_cell(f"{column}{number}", value)
+                             for column, value in zip(columns, row, strict=False)])
         parts.append(f'<row r="{number}">{cells}</row>')
     parts.append("</sheetData></worksheet>")
     return "".join(parts)

@@ -37,6 +37,8 @@ from zhurnal.core.uow import UnitOfWork
 MODELS: dict[str, Any] = {m.__tablename__: m for m in (
     AcademicYear, Term, SchoolClass, CurriculumItem, TeachingAssignment, Order, Enrolment, YearArchiveFile)}
 KIND_NAMES = {"open": "открытие учебного года", "close": "закрытие учебного года"}
+# One encoder for the thousands of old-value records of a run (json.dumps with options builds one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def _encode(value: Any) -> Any:
@@ -82,8 +84,7 @@ class Recorder:
         """A row changed outside the mapper (in bulk): its old values (version included) and new version."""
         self.items.append({"action": "update", "table_name": table_name, "row_id": row_id, "row": None,
                            "version": version_after,
-                           "before": json.dumps({f: _encode(v) for f, v in before.items()}, ensure_ascii=False,
-                                                sort_keys=True)})
+                           "before": _JSON.encode({f: _encode(v) for f, v in before.items()})})
 
     def save(self, to_year_id: int | None, summary: dict[str, Any]) -> RolloverRun:
         """Write the run and its items; call after the last change has been flushed (versions are final)."""
