@@ -16,7 +16,6 @@ import io
 import shutil
 import tempfile
 from collections.abc import Callable
-from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,9 @@ _RANGES = ((0x20, 0x24F), (0x370, 0x52F), (0x2000, 0x206F), (0x20A0, 0x20CF), (0
 
 
 @functools.cache
-def _common_part() -> tuple[Path, frozenset[str]]:
-    """The common part of the font as a file, and the characters it has."""
+def _common_part() -> tuple[Path, frozenset[str]] | None:
+    """The common part of the font as a file, and the characters it has; None when no temporary file can be
+    written (the documents then use the whole font, as before)."""
     from fontTools import subset, ttLib
 
     options = subset.Options()
@@ -50,10 +50,13 @@ def _common_part() -> tuple[Path, frozenset[str]]:
         data = io.BytesIO()
         font.save(data)
         covered = frozenset(chr(c) for c in font.getBestCmap())
-    folder = Path(tempfile.mkdtemp(prefix="zhurnal-fonts-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    path = folder / "DejaVuSans-common.ttf"
-    path.write_bytes(data.getvalue())
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="zhurnal-fonts-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        path = folder / "DejaVuSans-common.ttf"
+        path.write_bytes(data.getvalue())
+    except OSError:
+        return None
     return path, covered
 
 
@@ -82,14 +85,13 @@ class ArchivePdf(FPDF):
 def render(title: str, draw: Callable[[ArchivePdf], None]) -> bytes:
     """The document `draw` puts on an ArchivePdf, as bytes: in the common part of the font, or in the whole
     font when it drew a character the common part lacks."""
-    common, covered = _common_part()
-    pdf = ArchivePdf(title, common)
-    draw(pdf)
-    if not pdf.drawn <= covered:
-        with ExitStack() as stack:
-            whole = stack.enter_context(resources.as_file(resources.files("zhurnal.core.data").joinpath(
-                "fonts", _FONT)))
-            pdf = ArchivePdf(title, whole)
-            draw(pdf)
+    common = _common_part()
+    if common is not None:
+        pdf = ArchivePdf(title, common[0])
+        draw(pdf)
+        if pdf.drawn <= common[1]:
             return bytes(pdf.output())
-    return bytes(pdf.output())
+    with resources.as_file(resources.files("zhurnal.core.data").joinpath("fonts", _FONT)) as whole:
+        pdf = ArchivePdf(title, whole)
+        draw(pdf)
+        return bytes(pdf.output())
