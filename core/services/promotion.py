@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, distinct, exists, func, insert, select, update
 
 from zhurnal.core.errors import Conflict, ValidationFailed
 from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Order, Person, SchoolClass
@@ -238,35 +238,39 @@ def missing_final_marks(uow: UnitOfWork, year: AcademicYear) -> list[MissingMark
     from zhurnal.core.models import Subject, TeachingAssignment, TermMark
     from zhurnal.core.services.classes import full_name
 
-    students: dict[int, set[int]] = {}
-    for class_id, person_id in plain_result(uow, select(Enrolment.class_id, Enrolment.person_id)
-                                            .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
-                                            .where(SchoolClass.year_id == year.id,
-                                                   Enrolment.school_id == uow.school_id,
-                                                   Enrolment.end_date.is_(None))):
-        students.setdefault(class_id, set()).add(person_id)
-    given: dict[int, set[int]] = {}  # subject -> the students with a year mark in it
-    # Through the index on the mark's class (the year's marks were given in the year's classes), not a scan of
-    # every school's marks.
-    for student_id, subject_id in plain_result(uow, select(TermMark.student_id, TermMark.subject_id).where(
-            TermMark.class_id.in_(select(SchoolClass.id).where(SchoolClass.year_id == year.id)),
-            TermMark.year_id == year.id, TermMark.term_number == 0)):
-        given.setdefault(subject_id, set()).add(student_id)
-    taught: dict[tuple[int, int], tuple[SchoolClass, str, set[str]]] = {}
-    for school_class, subject_name, subject_id, teacher in uow.session.execute(
-            select(SchoolClass, Subject.name, Subject.id, Person)
-            .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
-            .join(Subject, Subject.id == TeachingAssignment.subject_id)
-            .join(Person, Person.id == TeachingAssignment.teacher_id)
-            .where(SchoolClass.year_id == year.id, TeachingAssignment.deleted_at.is_(None))):
-        entry = taught.setdefault((school_class.id, subject_id), (school_class, subject_name, set()))
-        entry[2].add(full_name(teacher.last_name, teacher.first_name, teacher.middle_name))
+    # Counted in the database, per class and subject taught: the open enrolments of the year's classes with no
+    # year mark in the subject (the unique key of term_marks starts with student and subject), instead of every
+    # mark of the year read into sets.
+    lacking: dict[tuple[int, int], int] = {}
+    has_mark = exists().where(TermMark.student_id == Enrolment.person_id,
+                              TermMark.subject_id == TeachingAssignment.subject_id,
+                              TermMark.year_id == year.id, TermMark.term_number == 0)
+    for class_id, subject_id, count in plain_result(
+            uow, select(Enrolment.class_id, TeachingAssignment.subject_id, func.count(distinct(Enrolment.person_id)))
+            .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+            .join(TeachingAssignment, and_(TeachingAssignment.class_id == Enrolment.class_id,
+                                           TeachingAssignment.deleted_at.is_(None)))
+            .where(SchoolClass.year_id == year.id, Enrolment.school_id == uow.school_id,
+                   Enrolment.end_date.is_(None), ~has_mark)
+            .group_by(Enrolment.class_id, TeachingAssignment.subject_id)):
+        lacking[(class_id, subject_id)] = count
+    taught: dict[tuple[int, int], tuple[Any, set[str]]] = {}
+    for row in plain_result(uow, select(SchoolClass.id.label("class_id"), SchoolClass.name.label("class_name"),
+                                        SchoolClass.parallel, SchoolClass.letter, Subject.name.label("subject_name"),
+                                        Subject.id.label("subject_id"), Person.last_name, Person.first_name,
+                                        Person.middle_name)
+                            .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
+                            .join(Subject, Subject.id == TeachingAssignment.subject_id)
+                            .join(Person, Person.id == TeachingAssignment.teacher_id)
+                            .where(SchoolClass.year_id == year.id, TeachingAssignment.deleted_at.is_(None))):
+        entry = taught.setdefault((row.class_id, row.subject_id), (row, set()))
+        entry[1].add(full_name(row.last_name, row.first_name, row.middle_name))
     missing = []
-    for (class_id, subject_id), (school_class, subject_name, teachers) in taught.items():
-        lacking = len(students.get(class_id, set()) - given.get(subject_id, set()))
-        if lacking:
-            missing.append((school_class.parallel, school_class.letter, subject_name,
-                            MissingMark(school_class.name, subject_name, ", ".join(sorted(teachers)), lacking)))
+    for key, (row, teachers) in taught.items():
+        count = lacking.get(key, 0)
+        if count:
+            missing.append((row.parallel, row.letter, row.subject_name,
+                            MissingMark(row.class_name, row.subject_name, ", ".join(sorted(teachers)), count)))
     return [item for *_, item in sorted(missing, key=lambda m: (m[0], m[1], m[2]))]
 
 
