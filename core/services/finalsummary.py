@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from zhurnal.core.letters.xlsx import neutralise
-from zhurnal.core.models import AcademicYear, Person, TermMark
+from zhurnal.core.models import AcademicYear, Person, SchoolClass, TermMark
 from zhurnal.core.services.classes import full_name
+from zhurnal.core.services.common import plain_result
 from zhurnal.core.services.sheets import Sheet, write_xlsx
 from zhurnal.core.uow import UnitOfWork
 
@@ -48,15 +49,14 @@ def _class_key(name: str) -> tuple[int, str]:
 
 
 def summary(uow: UnitOfWork, year: AcademicYear) -> list[ClassSummary]:
-    """The year's final marks per class (two queries), classes by grade then letter, students by name."""
-    marks = uow.session.execute(
-        select(TermMark.class_name, TermMark.subject_name, TermMark.term_kind, TermMark.term_number,
-               TermMark.student_id, TermMark.value)
-        .where(TermMark.school_id == uow.school_id, TermMark.year_id == year.id)).all()
-    students = {pid: full_name(last, first, middle) for pid, last, first, middle in uow.session.execute(
-        select(Person.id, Person.last_name, Person.first_name, Person.middle_name).where(Person.id.in_(
-            select(TermMark.student_id).where(TermMark.school_id == uow.school_id, TermMark.year_id == year.id)
-            .distinct().scalar_subquery())))}
+    """The year's final marks per class (one query for the marks, one per 1,000 students for the names),
+    classes by grade then letter, students by name."""
+    # Through the index on the mark's class (every mark of the year was given in one of the year's classes):
+    # school and year alone scan every school's marks, which made a district's closings quadratic.
+    marks = plain_result(uow, select(TermMark.class_name, TermMark.subject_name, TermMark.term_kind,
+                                     TermMark.term_number, TermMark.student_id, TermMark.value)
+                         .where(TermMark.class_id.in_(select(SchoolClass.id).where(SchoolClass.year_id == year.id)),
+                                TermMark.school_id == uow.school_id, TermMark.year_id == year.id))
     # class name -> subject title -> student -> term number -> value
     table: dict[str, dict[str, dict[int, dict[int, str]]]] = {}
     terms: dict[str, set[int]] = {}
@@ -73,6 +73,12 @@ def summary(uow: UnitOfWork, year: AcademicYear) -> list[ClassSummary]:
         if number != YEAR:
             terms[class_name].add(number)
             kinds[class_name] = kind
+    ids = sorted({sid for by_subject in table.values() for by_student in by_subject.values() for sid in by_student})
+    students: dict[int, str] = {}
+    for start in range(0, len(ids), 1000):
+        students.update((pid, full_name(last, first, middle)) for pid, last, first, middle in plain_result(
+            uow, select(Person.id, Person.last_name, Person.first_name, Person.middle_name)
+            .where(Person.id.in_(ids[start:start + 1000]))))
     result = []
     for name in sorted(table, key=_class_key):
         by_subject = table[name]
@@ -123,42 +129,44 @@ def _value(value: str | None) -> str | int | None:
 def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = "") -> bytes:
     """The year marks per class as a landscape A4 PDF (term marks are in the XLSX: a page fits only so many
     columns); subjects are numbered in the header and named in a legend under the table."""
-    import contextlib
-    from importlib import resources
+    from zhurnal.core.services.pdfdoc import FAMILY, ArchivePdf, render
 
-    from fpdf import FPDF
-
-    with contextlib.ExitStack() as stack:
-        fonts = resources.files("zhurnal.core.data").joinpath("fonts")
-        pdf = FPDF(orientation="landscape", unit="mm", format="A4")
-        pdf.set_auto_page_break(False)
-        pdf.add_font("sans", "", str(stack.enter_context(resources.as_file(fonts.joinpath("DejaVuSans.ttf")))))
-        pdf.set_creator("zhurnal")
-        pdf.set_title("Сводная ведомость итоговых отметок")
-        pdf.set_lang("ru")
+    def draw(pdf: ArchivePdf) -> None:
         left, bottom, step, name_w = 10.0, 195.0, 5.0, 62.0
-        pdf.set_font("sans", "", 8)
-        # Digits and the figure space have one width in DejaVu Sans: a row of one-digit marks padded with figure
-        # spaces to whole columns is a single text() call (per-cell calls were most of this document's time).
+        pdf.set_font(FAMILY, "", 8)
+        # Digits and the figure space have one width in DejaVu Sans: a row of one-digit marks (a figure space
+        # where there is none), a figure space between two (text taken from the PDF keeps them apart), is a
+        # single text() call, the character spacing (Tc, in points) set to put each mark at the start of its
+        # column (a call per cell, then padding with figure spaces, were most of this document's time: fpdf2
+        # encodes text character by character).
         figure = pdf.get_string_width("0")
+        # The row number, right-aligned in figure spaces, and the name are one call too; the name starts four
+        # figures in.
+        name_x = left + 4 * figure
         if not classes:
             pdf.add_page()
-            pdf.set_font("sans", "", 12)
+            pdf.set_font(FAMILY, "", 12)
             pdf.text(left, 14, f"Сводная ведомость итоговых отметок, {year_name}: итоговых отметок нет")
         for c in classes:
             per_col = max(1, int(min(12.0, (277.0 - 8 - name_w) / max(len(c.subjects), 1)) // figure))
             col = per_col * figure
+            gap = FIGURE_SPACE if per_col > 1 else ""
+            spacing = round((col - figure * (1 + len(gap))) / (1 + len(gap)) * pdf.k, 2)
 
-            def header(c: ClassSummary = c, col: float = col) -> float:
+            def header(c: ClassSummary = c, col: float = col, per_col: int = per_col) -> float:
                 pdf.add_page()
-                pdf.set_font("sans", "", 12)
+                pdf.set_font(FAMILY, "", 12)
                 pdf.text(left, 14, f"Сводная ведомость итоговых (годовых) отметок, {c.class_name}, {year_name}"
                          + (f". {school_name}" if school_name else ""))
-                pdf.set_font("sans", "", 8)
+                pdf.set_font(FAMILY, "", 8)
                 pdf.text(left, 22, "№")
-                pdf.text(left + 8, 22, "ФИО обучающегося")
-                for i in range(len(c.subjects)):
-                    pdf.text(left + 8 + name_w + i * col, 22, str(i + 1))
+                pdf.text(name_x, 22, "ФИО обучающегося")
+                numbers = [str(i) for i in range(1, len(c.subjects) + 1)]
+                if all(len(number) <= per_col for number in numbers):  # one call, as the marks
+                    pdf.text(left + 8 + name_w, 22, "".join(number.ljust(per_col, FIGURE_SPACE) for number in numbers))
+                else:
+                    for i, number in enumerate(numbers):
+                        pdf.text(left + 8 + name_w + i * col, 22, number)
                 pdf.line(left, 23.5, left + 8 + name_w + len(c.subjects) * col, 23.5)
                 return 28.0
 
@@ -166,12 +174,12 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
             for n, row in enumerate(c.rows, 1):
                 if y > bottom:
                     y = header()
-                pdf.text(left, y, str(n))
-                pdf.text(left + 8, y, row.full_name[:40])
+                pdf.text(left, y, f"{n:>3}".replace(" ", FIGURE_SPACE) + FIGURE_SPACE + row.full_name[:40])
                 values = [marks.get(YEAR, "") for marks in row.marks]
                 if all(len(v) <= 1 and (not v or v.isdigit()) for v in values):
-                    pdf.text(left + 8 + name_w, y, "".join((v or FIGURE_SPACE).ljust(per_col, FIGURE_SPACE)
-                                                           for v in values).rstrip(FIGURE_SPACE))
+                    pdf.set_char_spacing(spacing)
+                    pdf.text(left + 8 + name_w, y, gap.join(v or FIGURE_SPACE for v in values).rstrip(FIGURE_SPACE))
+                    pdf.set_char_spacing(0)
                 else:
                     for i, value in enumerate(values):
                         pdf.text(left + 8 + name_w + i * col, y, value)
@@ -183,4 +191,5 @@ def summary_pdf(classes: list[ClassSummary], year_name: str, school_name: str = 
                     y = header() - 5
                 pdf.text(left, y, legend[start:start + 180])
                 y += step - 1
-        return bytes(pdf.output())
+
+    return render("Сводная ведомость итоговых отметок", draw)

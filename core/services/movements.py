@@ -19,6 +19,7 @@ from zhurnal.core.errors import ValidationFailed
 from zhurnal.core.models import Enrolment, Order, Person, SchoolClass
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name
+from zhurnal.core.services.common import plain_rows
 from zhurnal.core.services.enrolments import DEPART_REASONS
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import Problem, format_date
@@ -83,13 +84,13 @@ def movement_book(uow: UnitOfWork, date_from: dt.date, date_to: dt.date) -> Move
             .join(start_order, start_order.id == Enrolment.start_order_id)
             .outerjoin(end_order, end_order.id == Enrolment.end_order_id)
             .where(Enrolment.school_id == uow.school_id))
-    arrived = uow.session.execute(base.where(Enrolment.start_date.between(date_from, date_to),
-                                             Enrolment.start_reason.in_(ARRIVAL_REASONS))
-                                  .order_by(Enrolment.start_date, Person.name_key, Enrolment.id)).all()
-    ended = uow.session.execute(base.where(Enrolment.end_date.between(date_from, date_to),
-                                           Enrolment.end_reason.in_([*DEPART_REASONS, *LISTS.values()]))
-                                .order_by(Enrolment.end_date, SchoolClass.parallel, SchoolClass.letter,
-                                          Person.name_key, Enrolment.id)).all()
+    arrived = plain_rows(uow, base.where(Enrolment.start_date.between(date_from, date_to),
+                                         Enrolment.start_reason.in_(ARRIVAL_REASONS))
+                         .order_by(Enrolment.start_date, Person.name_key, Enrolment.id))
+    ended = plain_rows(uow, base.where(Enrolment.end_date.between(date_from, date_to),
+                                       Enrolment.end_reason.in_([*DEPART_REASONS, *LISTS.values()]))
+                       .order_by(Enrolment.end_date, SchoolClass.parallel, SchoolClass.letter, Person.name_key,
+                                 Enrolment.id))
     arrivals = tuple(MovementRow(r.person_id, full_name(r.last_name, r.first_name, r.middle_name), r.birth_date,
                                  "arrived", r.start_date, r.class_name, r.start_number, r.start_day,
                                  REASON_NAMES.get(r.start_reason, r.start_reason), r.came_from) for r in arrived)
@@ -120,11 +121,11 @@ def _next_classes(uow: UnitOfWork, ended: list[tuple[int, int, dt.date]]) -> dic
         after.setdefault(person_id, []).append((enrolment_id, end))
     ids = list(after)
     for start in range(0, len(ids), 1000):
-        rows = uow.session.execute(
-            select(Enrolment.person_id, Enrolment.start_date, SchoolClass.name)
-            .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
-            .where(and_(Enrolment.school_id == uow.school_id, Enrolment.person_id.in_(ids[start:start + 1000])))
-            .order_by(Enrolment.start_date))
+        rows = plain_rows(uow, select(Enrolment.person_id, Enrolment.start_date, SchoolClass.name)
+                          .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+                          .where(and_(Enrolment.school_id == uow.school_id,
+                                      Enrolment.person_id.in_(ids[start:start + 1000])))
+                          .order_by(Enrolment.start_date))
         for person_id, start_date, name in rows:  # by start date: the first one after each end wins
             for enrolment_id, end in after[person_id]:
                 if start_date > end and enrolment_id not in result:
@@ -159,20 +160,9 @@ def book_pdf(book: MovementBook, school_name: str = "") -> bytes:
     """The movement book proper (arrivals and departures, graduates among them) as a landscape A4 PDF in the
     bundled DejaVu fonts, with the number of promoted, retained ... students at the end; rows are placed
     with text() (multi_cell is far slower)."""
-    import contextlib
-    from importlib import resources
+    from zhurnal.core.services.pdfdoc import FAMILY, ArchivePdf, render
 
-    from fpdf import FPDF
-
-    with contextlib.ExitStack() as stack:
-        fonts = resources.files("zhurnal.core.data").joinpath("fonts")
-        pdf = FPDF(orientation="landscape", unit="mm", format="A4")
-        pdf.set_auto_page_break(False)
-        # One font: parsing and subsetting a TrueType font is most of the time this document takes.
-        pdf.add_font("sans", "", str(stack.enter_context(resources.as_file(fonts.joinpath("DejaVuSans.ttf")))))
-        pdf.set_creator("zhurnal")
-        pdf.set_title("Книга движения обучающихся")
-        pdf.set_lang("ru")
+    def draw(pdf: ArchivePdf) -> None:
         left, bottom, step = 10.0, 200.0, 5.0
 
         widths: dict[tuple[str, str], float] = {}
@@ -187,7 +177,17 @@ def book_pdf(book: MovementBook, school_name: str = "") -> bytes:
                 total += widths[key]
             return total
 
+        fitted: dict[tuple[str, float, float], str] = {}
+
         def fit(text: str, width: float) -> str:
+            # dates, classes, orders and reasons repeat from row to row: each is fitted once
+            key = (text, width, pdf.font_size_pt)
+            done = fitted.get(key)
+            if done is None:
+                done = fitted[key] = _fit(text, width)
+            return done
+
+        def _fit(text: str, width: float) -> str:
             if measure(text) <= width - 1:
                 return text
             while text and measure(text + "…") > width - 1:
@@ -196,17 +196,17 @@ def book_pdf(book: MovementBook, school_name: str = "") -> bytes:
 
         def header(title: str) -> float:
             pdf.add_page()
-            pdf.set_font("sans", "", 12)
+            pdf.set_font(FAMILY, "", 12)
             pdf.text(left, 14, f"Книга движения обучающихся: {format_date(book.date_from)}–"
                                f"{format_date(book.date_to)}" + (f". {school_name}" if school_name else ""))
             pdf.text(left, 21, title)
-            pdf.set_font("sans", "", 8)
+            pdf.set_font(FAMILY, "", 8)
             x = left
             for text, width in zip(HEADERS, WIDTHS_MM, strict=True):
                 pdf.text(x, 28, fit(text, width))
                 x += width
             pdf.line(left, 29.5, left + sum(WIDTHS_MM), 29.5)
-            pdf.set_font("sans", "", 8)
+            pdf.set_font(FAMILY, "", 8)
             return 34.0
 
         y = header(f"Прибыли ({len(book.arrivals)})")
@@ -225,9 +225,10 @@ def book_pdf(book: MovementBook, school_name: str = "") -> bytes:
                 y += step
         # The lists (promoted, retained, ...) are reports of their own, in the XLSX; the book counts them.
         y = min(y, bottom) + step
-        pdf.set_font("sans", "", 9)
+        pdf.set_font(FAMILY, "", 9)
         pdf.text(left, y, "; ".join(f"{LIST_TITLES[k]}: {len(book.lists.get(k, ()))}" for k in LISTS))
-        return bytes(pdf.output())
+
+    return render("Книга движения обучающихся", draw)
 
 
 class MovementService(Service):

@@ -20,19 +20,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, distinct, exists, func, insert, select, update
 
 from zhurnal.core.errors import Conflict, ValidationFailed
 from zhurnal.core.models import AcademicYear, Enrolment, GradeLevel, Order, Person, SchoolClass
 from zhurnal.core.services import yearlog
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name, letter_order
+from zhurnal.core.services.common import collector_paused, plain_result, plain_rows
 from zhurnal.core.services.orders import KIND_TITLES, order_label
 from zhurnal.core.services.years import get_year
 from zhurnal.core.uow import UnitOfWork
@@ -236,31 +238,39 @@ def missing_final_marks(uow: UnitOfWork, year: AcademicYear) -> list[MissingMark
     from zhurnal.core.models import Subject, TeachingAssignment, TermMark
     from zhurnal.core.services.classes import full_name
 
-    students: dict[int, set[int]] = {}
-    for class_id, person_id in uow.session.execute(
-            select(Enrolment.class_id, Enrolment.person_id).join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+    # Counted in the database, per class and subject taught: the open enrolments of the year's classes with no
+    # year mark in the subject (the unique key of term_marks starts with student and subject), instead of every
+    # mark of the year read into sets.
+    lacking: dict[tuple[int, int], int] = {}
+    has_mark = exists().where(TermMark.student_id == Enrolment.person_id,
+                              TermMark.subject_id == TeachingAssignment.subject_id,
+                              TermMark.year_id == year.id, TermMark.term_number == 0)
+    for class_id, subject_id, count in plain_result(
+            uow, select(Enrolment.class_id, TeachingAssignment.subject_id, func.count(distinct(Enrolment.person_id)))
+            .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+            .join(TeachingAssignment, and_(TeachingAssignment.class_id == Enrolment.class_id,
+                                           TeachingAssignment.deleted_at.is_(None)))
             .where(SchoolClass.year_id == year.id, Enrolment.school_id == uow.school_id,
-                   Enrolment.end_date.is_(None))):
-        students.setdefault(class_id, set()).add(person_id)
-    given: dict[int, set[int]] = {}  # subject -> the students with a year mark in it
-    for student_id, subject_id in uow.session.execute(select(TermMark.student_id, TermMark.subject_id).where(
-            TermMark.year_id == year.id, TermMark.term_number == 0)):
-        given.setdefault(subject_id, set()).add(student_id)
-    taught: dict[tuple[int, int], tuple[SchoolClass, str, set[str]]] = {}
-    for school_class, subject_name, subject_id, teacher in uow.session.execute(
-            select(SchoolClass, Subject.name, Subject.id, Person)
-            .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
-            .join(Subject, Subject.id == TeachingAssignment.subject_id)
-            .join(Person, Person.id == TeachingAssignment.teacher_id)
-            .where(SchoolClass.year_id == year.id, TeachingAssignment.deleted_at.is_(None))):
-        entry = taught.setdefault((school_class.id, subject_id), (school_class, subject_name, set()))
-        entry[2].add(full_name(teacher.last_name, teacher.first_name, teacher.middle_name))
+                   Enrolment.end_date.is_(None), ~has_mark)
+            .group_by(Enrolment.class_id, TeachingAssignment.subject_id)):
+        lacking[(class_id, subject_id)] = count
+    taught: dict[tuple[int, int], tuple[Any, set[str]]] = {}
+    for row in plain_result(uow, select(SchoolClass.id.label("class_id"), SchoolClass.name.label("class_name"),
+                                        SchoolClass.parallel, SchoolClass.letter, Subject.name.label("subject_name"),
+                                        Subject.id.label("subject_id"), Person.last_name, Person.first_name,
+                                        Person.middle_name)
+                            .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
+                            .join(Subject, Subject.id == TeachingAssignment.subject_id)
+                            .join(Person, Person.id == TeachingAssignment.teacher_id)
+                            .where(SchoolClass.year_id == year.id, TeachingAssignment.deleted_at.is_(None))):
+        entry = taught.setdefault((row.class_id, row.subject_id), (row, set()))
+        entry[1].add(full_name(row.last_name, row.first_name, row.middle_name))
     missing = []
-    for (class_id, subject_id), (school_class, subject_name, teachers) in taught.items():
-        lacking = len(students.get(class_id, set()) - given.get(subject_id, set()))
-        if lacking:
-            missing.append((school_class.parallel, school_class.letter, subject_name,
-                            MissingMark(school_class.name, subject_name, ", ".join(sorted(teachers)), lacking)))
+    for key, (row, teachers) in taught.items():
+        count = lacking.get(key, 0)
+        if count:
+            missing.append((row.parallel, row.letter, row.subject_name,
+                            MissingMark(row.class_name, row.subject_name, ", ".join(sorted(teachers)), count)))
     return [item for *_, item in sorted(missing, key=lambda m: (m[0], m[1], m[2]))]
 
 
@@ -273,13 +283,13 @@ def active_enrolments(uow: UnitOfWork, year: AcademicYear) -> list[tuple[Any, Sc
     first_name, middle_name, birth_date, each with its class. Plain rows, not ORM objects: a district closes
     tens of thousands, and the classes are a few dozen objects loaded once."""
     classes = {c.id: c for c in uow.session.scalars(select(SchoolClass).where(SchoolClass.year_id == year.id))}
-    rows = uow.session.execute(
-        select(Enrolment.id.label("enrolment_id"), Enrolment.person_id, Enrolment.class_id, Person.last_name,
-               Person.first_name, Person.middle_name, Person.birth_date)
-        .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
-        .join(Person, Person.id == Enrolment.person_id)
-        .where(SchoolClass.year_id == year.id, Enrolment.school_id == uow.school_id, Enrolment.end_date.is_(None))
-        .order_by(SchoolClass.parallel, SchoolClass.letter, Person.name_key, Person.id)).all()
+    rows = plain_rows(uow, select(Enrolment.id.label("enrolment_id"), Enrolment.person_id, Enrolment.class_id,
+                                  Person.last_name, Person.first_name, Person.middle_name, Person.birth_date)
+                      .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+                      .join(Person, Person.id == Enrolment.person_id)
+                      .where(SchoolClass.year_id == year.id, Enrolment.school_id == uow.school_id,
+                             Enrolment.end_date.is_(None))
+                      .order_by(SchoolClass.parallel, SchoolClass.letter, Person.name_key, Person.id))
     return [(r, classes[r.class_id]) for r in rows]
 
 
@@ -468,7 +478,7 @@ def _check_orders(uow: UnitOfWork, plan: ClosePlan) -> list[Problem]:
         if ref is None or not (ref.number or "").strip():
             continue
         kind = ORDER_KIND[s.outcome]
-        key = (fold(ref.number.strip()), ref.date.year)
+        key = _order_key(ref)
         if key in refs and (refs[key][0].date != ref.date or refs[key][1] != kind):
             problems.append(Problem("orders", "conflict", f"Приказ № {ref.number}: указан с разными датами или "
                                                           "для разных видов решений"))
@@ -513,6 +523,13 @@ def preview(uow: UnitOfWork, plan: ClosePlan) -> ClosePreview:
 # Apply
 # ---------------------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=256)
+def _order_key(ref: OrderRef) -> tuple[str, int]:
+    """The key an order is found by (number folded, calendar year); a plan names a few orders for a thousand
+    students, so each is folded once."""
+    return fold(ref.number.strip()), ref.date.year
+
+
 def _ensure_orders(uow: UnitOfWork, plan: ClosePlan, recorder: yearlog.Recorder
                    ) -> tuple[dict[tuple[str, int], Order], list[str], list[str]]:
     """The orders the plan names, found or registered (in this transaction, recorded for undo)."""
@@ -521,7 +538,7 @@ def _ensure_orders(uow: UnitOfWork, plan: ClosePlan, recorder: yearlog.Recorder
     for s in plan.students:
         ref = plan.order_for(s)
         assert ref is not None and s.outcome is not None
-        key = (fold(ref.number.strip()), ref.date.year)
+        key = _order_key(ref)
         if key in orders:
             continue
         existing = _existing_order(uow, ref)
@@ -576,11 +593,10 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
     # version like the mapper would): a thousand ORM updates cost a round trip each.
     enrolments: dict[int, Any] = {}
     for start in range(0, len(ids), 1000):
-        for row in uow.session.execute(
-                select(Enrolment.id, Enrolment.person_id, Enrolment.version, Enrolment.went_to)
-                .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
-                .where(SchoolClass.year_id == year.id, Enrolment.end_date.is_(None),
-                       Enrolment.person_id.in_(ids[start:start + 1000]))):
+        for row in plain_rows(uow, select(Enrolment.id, Enrolment.person_id, Enrolment.version, Enrolment.went_to)
+                              .join(SchoolClass, SchoolClass.id == Enrolment.class_id)
+                              .where(SchoolClass.year_id == year.id, Enrolment.end_date.is_(None),
+                                     Enrolment.person_id.in_(ids[start:start + 1000]))):
             enrolments[row.person_id] = row
     ending: list[dict[str, Any]] = []
     started: list[dict[str, Any]] = []
@@ -588,7 +604,7 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
         assert s.outcome is not None
         ref = plan.order_for(s)
         assert ref is not None
-        order = orders[(fold(ref.number.strip()), ref.date.year)]
+        order = orders[_order_key(ref)]
         old = enrolments[s.person_id]
         went_to = (s.destination or "").strip()[:300] if s.outcome == "transfer_out" else old.went_to
         recorder.changed("enrolments", old.id, {"end_date": None, "end_reason": None, "end_order_id": None,
@@ -604,10 +620,12 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
     _end_enrolments(uow, ending)
     # The new enrolments are one batched INSERT returning the ids in the order given (ORM objects cost a
     # thousand constructions and a flush per school); the rows are as the mapper would write them (version 1).
+    # Into the table, not the mapped class: the ORM's bulk path builds a state per row first.
+    table = cast(Table, Enrolment.__table__)
     new_by_person: dict[int, int] = {}
     for start in range(0, len(started), 1000):
         for person_id, enrolment_id in uow.session.execute(
-                insert(Enrolment).returning(Enrolment.person_id, Enrolment.id, sort_by_parameter_order=True),
+                insert(table).returning(table.c.person_id, table.c.id, sort_by_parameter_order=True),
                 started[start:start + 1000]):
             new_by_person[person_id] = enrolment_id
     for new in started:
@@ -617,6 +635,7 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
     uow.session.flush()
     files = yeararchive.store_archive(uow, year, recorder)
     folder = yeararchive.write_copies(uow, year, files, archive_dir)
+    labels = {key: order_label(order) for key, order in orders.items()}
     items = []
     for s in plan.students:
         assert s.outcome is not None
@@ -625,8 +644,7 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
         assert ref is not None
         items.append(CloseItem(s.person_id, s.full_name, s.class_name, s.outcome,
                                s.target_class if started_id is not None else (s.destination or None),
-                               order_label(orders[(fold(ref.number.strip()), ref.date.year)]),
-                               int(enrolments[s.person_id].id), started_id))
+                               labels[_order_key(ref)], int(enrolments[s.person_id].id), started_id))
     counts = plan.counts()
     run = recorder.save(nxt.id, counts)
     uow.audit("year.close", object_type="academic_year", object_id=year.id,
@@ -703,7 +721,8 @@ class PromotionService(Service):
         """The proposed outcome of every active student of the year (grade rules; `after_basic` decides
         grade 9: "continue" into 10 or "leave_basic"), with `orders` by kind (promotion, graduation,
         departure)."""
-        return build_plan(uow, get_year(uow, year_id), after_basic, orders)
+        with collector_paused():
+            return build_plan(uow, get_year(uow, year_id), after_basic, orders)
 
     @service("year.manage", write=False)
     def preview(self, uow: UnitOfWork, plan: ClosePlan) -> ClosePreview:
@@ -732,15 +751,16 @@ class PromotionService(Service):
         reported as such. The archive goes into the database and, as files, into `archive_dir` (default:
         archive/ in the data folder)."""
         year = get_year(uow, plan.year_id)
-        if year.status == "closed" and not active_enrolments(uow, year) and not plan.students:
-            return CloseReport(year.name, plan.next_year_name, (), plan.counts(), (), (), (), None, None, None,
-                               already_closed=True)
-        problems = check_plan(uow, plan)
-        if not ignore_missing_marks:
-            missing = missing_final_marks(uow, year)
-            if missing:
-                problems.append(Problem("final_marks", "missing", f"Не выставлены итоговые отметки: "
-                                                                  f"{len(missing)} (класс, предмет); см. предпросмотр"))
+        with collector_paused():
+            if year.status == "closed" and not active_enrolments(uow, year) and not plan.students:
+                return CloseReport(year.name, plan.next_year_name, (), plan.counts(), (), (), (), None, None, None,
+                                   already_closed=True)
+            problems = check_plan(uow, plan)
+            if not ignore_missing_marks:
+                missing = missing_final_marks(uow, year)
+                if missing:
+                    problems.append(Problem("final_marks", "missing", f"Не выставлены итоговые отметки: {len(missing)}"
+                                                                      " (класс, предмет); см. предпросмотр"))
         if problems:
             raise ValidationFailed(problems)
         from zhurnal.core.backup import keys
@@ -755,7 +775,8 @@ class PromotionService(Service):
             refuse_again = check_plan(uow, plan)
             if refuse_again:
                 raise ValidationFailed(refuse_again)
-        report = apply_plan(uow, plan, archive_dir=archive_dir)
+        with collector_paused():
+            report = apply_plan(uow, plan, archive_dir=archive_dir)
         return dataclasses.replace(report, backup=backup)
 
 

@@ -45,7 +45,7 @@ from zhurnal.core.models import (
 from zhurnal.core.services import yearlog
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import active_on, clean_letter, full_name, letter_order
-from zhurnal.core.services.common import flush, refuse
+from zhurnal.core.services.common import collector_paused, flush, refuse
 from zhurnal.core.services.curriculum import clean_hours
 from zhurnal.core.services.years import (
     KIND_NAMES,
@@ -509,7 +509,8 @@ class RolloverService(Service):
             from zhurnal.core.backup.service import auto_backup
 
             backup = auto_backup(self.store, "year-open")
-        report = _Opening(uow, proposal, dry_run, today).run()
+        with collector_paused():
+            report = _Opening(uow, proposal, dry_run, today).run()
         return OpenReport(report.year, report.items, report.dry_run, report.run_id, backup, report.counts)
 
     @service("year.manage", write=False)

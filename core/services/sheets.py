@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 Cell = str | int | date | None
 _EPOCH = date(1899, 12, 30)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_PLAIN = re.compile("[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*")  # text needing no escape or removal
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -66,6 +67,18 @@ def _cell(ref: str, value: Cell, bold: bool) -> str:
     return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
 
 
+def _plain_cell(ref: str, value: Cell) -> str:
+    """`_cell` of a body row, with the two commonest cells (blank, a whole number: a summary of final marks
+    is tens of thousands of them) decided first."""
+    if value is None:
+        return ""
+    if type(value) is int:  # not bool, a subclass of int
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if isinstance(value, str) and _PLAIN.fullmatch(value):
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>' if value else ""
+    return _cell(ref, value, False)
+
+
 def _sheet_xml(sheet: Sheet) -> str:
     parts = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}">']
     if sheet.bold_rows:
@@ -78,8 +91,11 @@ def _sheet_xml(sheet: Sheet) -> str:
     parts.append("<sheetData>")
     columns = [_column(i) for i in range(max((len(r) for r in sheet.rows), default=0))]
     for number, row in enumerate(sheet.rows, 1):
-        bold = number <= sheet.bold_rows
-        cells = "".join(_cell(f"{columns[i]}{number}", value, bold) for i, value in enumerate(row))
+        if number <= sheet.bold_rows:
+            cells = "".join(_cell(f"{columns[i]}{number}", value, True) for i, value in enumerate(row))
+        else:
+            cells = "".join([_plain_cell(f"{column}{number}", value)
+                             for column, value in zip(columns, row, strict=False)])
         parts.append(f'<row r="{number}">{cells}</row>')
     parts.append("</sheetData></worksheet>")
     return "".join(parts)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select
+from sqlalchemy import Table, and_, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from zhurnal.core.errors import Conflict, NotFound
@@ -41,6 +41,8 @@ from zhurnal.core.uow import UnitOfWork
 MODELS: dict[str, Any] = {m.__tablename__: m for m in (
     AcademicYear, Term, SchoolClass, CurriculumItem, TeachingAssignment, Order, Enrolment, YearArchiveFile)}
 KIND_NAMES = {"open": "открытие учебного года", "close": "закрытие учебного года"}
+# One encoder for the thousands of old-value records of a run (json.dumps with options builds one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def _encode(value: Any) -> Any:
@@ -86,8 +88,7 @@ class Recorder:
         """A row changed outside the mapper (in bulk): its old values (version included) and new version."""
         self.items.append({"action": "update", "table_name": table_name, "row_id": row_id, "row": None,
                            "version": version_after,
-                           "before": json.dumps({f: _encode(v) for f, v in before.items()}, ensure_ascii=False,
-                                                sort_keys=True)})
+                           "before": _JSON.encode({f: _encode(v) for f, v in before.items()})})
 
     def save(self, to_year_id: int | None, summary: dict[str, Any]) -> RolloverRun:
         """Write the run and its items; call after the last change has been flushed (versions are final)."""
@@ -101,8 +102,8 @@ class Recorder:
                  "row_id": item["row_id"],
                  "version": item["version"] if "version" in item else getattr(item["row"], "version", None),
                  "before": item.get("before")} for seq, item in enumerate(self.items)]
-        for start in range(0, len(rows), 1000):
-            uow.session.execute(insert(RolloverItem), rows[start:start + 1000])
+        for start in range(0, len(rows), 1000):  # into the table: the ORM's bulk path costs a state per row
+            uow.session.execute(insert(cast(Table, RolloverItem.__table__)), rows[start:start + 1000])
         return run
 
 
