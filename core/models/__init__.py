@@ -37,6 +37,7 @@ from zhurnal.core.models.school import (
     SchoolClass,
     Setting,
     Subject,
+    SubgroupMember,
     TeachingAssignment,
     Term,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "Setting",
     "StaffPosition",
     "Subject",
+    "SubgroupMember",
     "SupportMessage",
     "SupportTicket",
     "TeachingAssignment",
