@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from zhurnal.core.errors import PermissionDenied
-from zhurnal.core.models import Person, SchoolClass, Subject, SubgroupMember, TeachingAssignment
+from zhurnal.core.models import Person, SchoolClass, SubgroupMember, Subject, TeachingAssignment
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name, get_class
 from zhurnal.core.services.common import flush, refuse
