@@ -44,6 +44,7 @@ from zhurnal.core.models import (
     School,
     SchoolClass,
     StaffPosition,
+    SubgroupMember,
     Subject,
     TeachingAssignment,
     Term,
@@ -484,6 +485,33 @@ def test_term_marks_confirm_the_suggestion(demo: Demo) -> None:
     by_student = {t.student_id: t for t in term if (t.class_id, t.subject_id) == pairs[aid]}
     assert column and all(row.confirmed == by_student[row.student_id].value for row in column)
     assert all(row.average == by_student[row.student_id].suggested for row in column)
+
+
+def test_subjects_taught_in_subgroups_split_the_class_as_the_journal_does(demo: Demo) -> None:
+    from zhurnal.core.permissions import Actor
+    from zhurnal.core.services.journal import JournalService
+
+    store = demo.store
+    members = {(r.class_id, r.subject_id, r.student_id): r.subgroup for r in rows(store, select(
+        SubgroupMember.class_id, SubgroupMember.subject_id, SubgroupMember.student_id, SubgroupMember.subgroup))}
+    split = {(r.class_id, r.subject_id) for r in rows(store, select(
+        TeachingAssignment.class_id, TeachingAssignment.subject_id).where(TeachingAssignment.subgroup.is_not(None)))}
+    assert split and {(c, s) for c, s, _ in members} == split
+    sizes = Counter((c, s, g) for (c, s, _), g in members.items())
+    assert all(0 <= sizes[(c, s, "1 группа")] - sizes[(c, s, "2 группа")] <= 1 for c, s in split)  # halves
+    # Every mark of a subgroup's lesson is of a member of that subgroup: the same split the quarter used.
+    marked = rows(store, select(Lesson.class_id, TeachingAssignment.subject_id, Lesson.subgroup, Mark.student_id)
+                  .join(Mark, Mark.lesson_id == Lesson.id)
+                  .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+                  .where(Lesson.subgroup.is_not(None)).distinct())
+    assert marked and all(members[(c, s, student)] == group for c, s, group, student in marked)
+    # A subgroup journal opens with its members only.
+    aid, class_id, subject_id, group = rows(store, select(
+        TeachingAssignment.id, TeachingAssignment.class_id, TeachingAssignment.subject_id, TeachingAssignment.subgroup)
+        .where(TeachingAssignment.subgroup.is_not(None)).order_by(TeachingAssignment.id))[0]
+    view = JournalService(store).open(Actor.system("test", demo.summary.school_ids[0]), aid, today=TODAY)
+    assert view.students and not view.subgroups_unset
+    assert all(members[(class_id, subject_id, s.id)] == group for s in view.students)
 
 
 def test_activity_has_late_teachers_quiet_parents_and_evening_students(demo: Demo) -> None:

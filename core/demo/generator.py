@@ -38,7 +38,14 @@ from zhurnal.core import audit
 from zhurnal.core.activity import rebuild_rollup
 from zhurnal.core.audit import AuditEvent
 from zhurnal.core.demo import names
-from zhurnal.core.demo.journal import Assignment, QuarterInput, QuarterRows, make_quarter
+from zhurnal.core.demo.journal import (
+    Assignment,
+    QuarterInput,
+    QuarterRows,
+    make_quarter,
+    split_classes,
+    subgroup_rows,
+)
 from zhurnal.core.models import (
     ActivityEvent,
     Attendance,
@@ -56,6 +63,7 @@ from zhurnal.core.models import (
     School,
     SchoolClass,
     StaffPosition,
+    SubgroupMember,
     Subject,
     TeachingAssignment,
     Term,
@@ -523,6 +531,13 @@ class _School:
                           "start_date": st.row["birth_date"], "end_date": None, "version": 1}
                          for st in students for parent in families[st.family]]
 
+        # Subjects taught in subgroups: the class split as the first quarter's journal splits it.
+        first_quarter = b.session.execute(select(Term.start_date, Term.end_date).where(
+            Term.year_id == year_id, Term.number == 1).order_by(Term.id).limit(1)).first()
+        split = [] if first_quarter is None else subgroup_rows(
+            school_id, split_classes((first_quarter[0], first_quarter[1]), enrolments, [st.row for st in students]),
+            [(class_ids[key], subject_ids[subject], group) for key, subject, _teacher, group in plan])
+
         quarter: QuarterRows | None = None
         if self.index < b.journal_schools:
             quarter = self.make_quarter(school_id, year_id, staff, students, families, class_teachers, class_ids,
@@ -540,6 +555,7 @@ class _School:
         insert_rows(session, SchoolClass, classes)
         insert_rows(session, TeachingAssignment, assignments)
         insert_rows(session, Enrolment, enrolments)
+        insert_rows(session, SubgroupMember, split)
         insert_rows(session, Guardianship, guardianships)
         insert_rows(session, StaffPosition, positions)
         insert_rows(session, User, users)
@@ -559,6 +575,7 @@ class _School:
         counts = {"students": len(students), "parents": len(parents), "staff": len(staff),
                   "classes": len(classes), "subjects": len(subjects), "curriculum_items": len(curriculum),
                   "teaching_assignments": len(assignments), "enrolments": len(enrolments),
+                  "subgroup_members": len(split),
                   "guardianships": len(guardianships), "staff_positions": len(positions),
                   "orders": len(self.orders), "users": len(users), **journal}
         if quarter is not None:
@@ -940,6 +957,7 @@ _PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "sex",
 # Rows audited by one summary record per school and entity type (count in `detail`), not one per row.
 _SUMMARISED = {"classes": "class", "subjects": "subject", "curriculum_items": "curriculum_item",
                "teaching_assignments": "teaching_assignment", "enrolments": "enrolment",
+               "subgroup_members": "subgroup_member",
                "guardianships": "guardianship", "staff_positions": "staff_position", "work_types": "work_type",
                "lessons": "lesson", "marks": "mark", "mark_history": "mark_history", "attendance": "attendance",
                "term_marks": "term_mark", "activity_events": "activity_event", "family_accounts": "user"}

@@ -35,7 +35,7 @@ from zhurnal.core.services.codes import login_base
 from zhurnal.core.services.journal_rules import DEFAULT_WORK_TYPES, NOT_AVAILABLE
 from zhurnal.core.services.term_marks import nearest_mark, weighted_average
 
-__all__ = ["NO_MARKS_SUBJECTS", "QuarterInput", "QuarterRows", "make_quarter"]
+__all__ = ["NO_MARKS_SUBJECTS", "QuarterInput", "QuarterRows", "make_quarter", "split_classes", "subgroup_rows"]
 
 LOCAL_OFFSET = timedelta(hours=3)
 """The demo school's clock is Moscow time (UTC+3): the hours below are local, `at` columns are UTC."""
@@ -159,6 +159,38 @@ class _Member:
     group: str
 
 
+def split_classes(quarter: tuple[date, date], enrolments: Sequence[dict[str, Any]],
+                  students: Sequence[dict[str, Any]]) -> dict[int, list[_Member]]:
+    """Class id -> every student enrolled there during the quarter, with a subgroup (first half of the
+    alphabet "1 группа"): the split of every subject taught in subgroups."""
+    first, last = quarter
+    names = {s["id"]: (s["name_key"], s["id"]) for s in students}
+    by_class: dict[int, list[_Member]] = defaultdict(list)
+    for e in enrolments:
+        if e["start_date"] <= last and (e["end_date"] is None or e["end_date"] >= first):
+            by_class[e["class_id"]].append(_Member(e["person_id"], e["start_date"], e["end_date"], ""))
+    for members in by_class.values():
+        members.sort(key=lambda m: names[m.student_id])
+        for n, m in enumerate(members):
+            m.group = "1 группа" if n < (len(members) + 1) // 2 else "2 группа"
+    return by_class
+
+
+def subgroup_rows(school_id: int, split: dict[int, list[_Member]],
+                  assignments: Sequence[tuple[int, int, str | None]]) -> list[dict[str, Any]]:
+    """SubgroupMember rows of every class and subject taught in subgroups (assignments: class id, subject id,
+    subgroup), as `split_classes` split the class; a student in the class twice in the quarter counts once."""
+    rows: list[dict[str, Any]] = []
+    for class_id, subject_id in sorted({(c, s) for c, s, group in assignments if group is not None}):
+        seen: set[int] = set()
+        for m in split.get(class_id, []):
+            if m.student_id not in seen:
+                seen.add(m.student_id)
+                rows.append({"school_id": school_id, "class_id": class_id, "subject_id": subject_id,
+                             "student_id": m.student_id, "subgroup": m.group, "version": 1})
+    return rows
+
+
 class _Quarter:
     def __init__(self, q: QuarterInput, rng: random.Random, reserve: Any) -> None:
         self.q, self.rng, self.reserve = q, rng, reserve
@@ -250,19 +282,7 @@ class _Quarter:
         return found
 
     def members(self) -> dict[int, list[_Member]]:
-        """Class id -> every student enrolled there during the quarter, with a subgroup (first half of the
-        alphabet "1 группа")."""
-        first, last = self.q.quarter
-        names = {s["id"]: (s["name_key"], s["id"]) for s in self.q.students}
-        by_class: dict[int, list[_Member]] = defaultdict(list)
-        for e in self.q.enrolments:
-            if e["start_date"] <= last and (e["end_date"] is None or e["end_date"] >= first):
-                by_class[e["class_id"]].append(_Member(e["person_id"], e["start_date"], e["end_date"], ""))
-        for members in by_class.values():
-            members.sort(key=lambda m: names[m.student_id])
-            for n, m in enumerate(members):
-                m.group = "1 группа" if n < (len(members) + 1) // 2 else "2 группа"
-        return by_class
+        return split_classes(self.q.quarter, self.q.enrolments, self.q.students)
 
     def absences(self) -> tuple[dict[date, dict[int, str]], dict[tuple[date, int], dict[int, str]]]:
         """Statuses other than present: by day (illness in streaks of school days, an excused day) and by

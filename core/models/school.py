@@ -143,3 +143,21 @@ class TeachingAssignment(Versioned, Base):
     subgroup: Mapped[str | None] = mapped_column(String(40))
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("teaching_assignments.id"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SubgroupMember(Versioned, Base):
+    """A student's subgroup in one subject of a class ("1 группа"): the subgroup journals list these students.
+
+    Keyed by class and subject rather than by assignment: a teacher change retires the assignment and creates
+    a new one, and the split of the class must outlive it. `subgroup` is spelled as TeachingAssignment.subgroup.
+    """
+
+    __tablename__ = "subgroup_members"
+    __table_args__ = (UniqueConstraint("class_id", "subject_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    subgroup: Mapped[str] = mapped_column(String(40))

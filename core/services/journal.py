@@ -42,8 +42,11 @@ from zhurnal.core.services.journal_rules import (
     enrolled_on,
     ensure_work_types,
     get_assignment_any,
+    in_subgroup,
     lock_date,
+    memberships,
     record_activity,
+    require_own_subgroup,
     require_unlocked,
     require_year_open,
     scope,
@@ -145,6 +148,10 @@ class JournalView:
     values: tuple[str, ...]  # the marks the school's scale allows
     # student id -> their marks in the subject in other classes during the period, by day
     earlier_marks: dict[int, list[EarlierMark]] = dataclasses.field(default_factory=dict)
+    # A subgroup journal of a class whose split in the subject is not set yet lists the whole class.
+    subgroups_unset: bool = False
+    # A subgroup journal of a split class: students of the class in no subgroup (listed in no subgroup journal).
+    unplaced: int = 0
 
 
 @dataclass(frozen=True)
@@ -247,10 +254,25 @@ def _earlier_marks(uow: UnitOfWork, assignment: TeachingAssignment, students: li
     return result
 
 
-def _require_student(uow: UnitOfWork, student_id: int, lesson: Lesson) -> None:
+def subgroup_students(uow: UnitOfWork, assignment: TeachingAssignment,
+                      students: list[StudentRow]) -> tuple[list[StudentRow], bool, int]:
+    """The students of a subgroup journal (one query): (its members — the whole class while the class is not
+    split in the subject yet —, whether it is not split yet, how many students of the class are in no subgroup).
+    A whole-class assignment keeps every student."""
+    if assignment.subgroup is None:
+        return students, False, 0
+    members = memberships(uow, assignment.class_id, assignment.subject_id)
+    if not members:
+        return students, True, 0
+    return ([s for s in students if in_subgroup(assignment, members, s.id)], False,
+            sum(1 for s in students if s.id not in members))
+
+
+def _require_student(uow: UnitOfWork, student_id: int, lesson: Lesson, assignment: TeachingAssignment) -> None:
     if not enrolled_on(uow, student_id, lesson.class_id, lesson.day):
         raise ValidationFailed([Problem("student_id", "not_enrolled", f"Ученик № {student_id} не учился в этом "
                                                                       f"классе {format_date(lesson.day)}")])
+    require_own_subgroup(uow, assignment, student_id)
 
 
 def _lesson_number(number: object) -> int:
@@ -335,13 +357,15 @@ class JournalService(Service):
             select(WorkType).where(WorkType.school_id == uow.school_id, WorkType.archived.is_(False))
             .order_by(WorkType.id))]
         students = _students(uow, school_class.id, first, last)
+        students, unset, unplaced = subgroup_students(uow, assignment, students)
         return JournalView(
             assignment.id, school_class.id, school_class.name, subject.id, subject.name,
             full_name(teacher.last_name, teacher.first_name, teacher.middle_name), assignment.subgroup, year.id,
             first, last, term.id if term else None, term.name if term else None,
             writable and year.status != "closed", lock_date(settings, day),
             students, [_lesson_view(lesson) for lesson in lessons], marks, attendance, term_marks, work_types,
-            allowed_values(settings), _earlier_marks(uow, assignment, [s.id for s in students], first, last))
+            allowed_values(settings), _earlier_marks(uow, assignment, [s.id for s in students], first, last),
+            unset, unplaced)
 
     @service("journal.write")
     def add_lesson(self, uow: UnitOfWork, assignment_id: int, day: date, number: int, topic: str | None = None,
@@ -462,7 +486,7 @@ class JournalService(Service):
         scope(uow, assignment, write=True)
         require_year_open(year_of(uow, assignment))
         require_unlocked(uow, lesson, when)
-        _require_student(uow, student_id, lesson)
+        _require_student(uow, student_id, lesson, assignment)
         work_types = ensure_work_types(uow)
         if work_type_id is None:
             work_type = next((w for w in work_types if w.is_default), work_types[0])
@@ -526,7 +550,7 @@ class JournalService(Service):
         scope(uow, assignment, write=True)
         require_year_open(year_of(uow, assignment))
         require_unlocked(uow, lesson, when)
-        _require_student(uow, student_id, lesson)
+        _require_student(uow, student_id, lesson, assignment)
         row = uow.session.scalar(select(Attendance).where(Attendance.lesson_id == lesson.id,
                                                           Attendance.student_id == student_id))
         if row is not None and row.status == status and lesson.attendance_taken:

@@ -21,11 +21,13 @@ from zhurnal.core.models import (
     Enrolment,
     Lesson,
     LockException,
+    Person,
     SchoolClass,
+    SubgroupMember,
     TeachingAssignment,
     WorkType,
 )
-from zhurnal.core.services.classes import active_on
+from zhurnal.core.services.classes import active_on, full_name
 from zhurnal.core.services.settings import SchoolSettings, _settings
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import Problem, format_date
@@ -176,3 +178,32 @@ def record_activity(uow: UnitOfWork, kind: str, today: date, *, class_id: int | 
                     class_id=class_id if lesson is None else lesson.class_id,
                     lesson_id=lesson.id if lesson is not None else None,
                     lesson_day=lesson.day if lesson is not None else None)
+
+
+def memberships(uow: UnitOfWork, class_id: int, subject_id: int) -> dict[int, str]:
+    """Student id -> their subgroup in the class's subject; empty while the class is not split yet."""
+    rows = uow.session.execute(select(SubgroupMember.student_id, SubgroupMember.subgroup).where(
+        SubgroupMember.class_id == class_id, SubgroupMember.subject_id == subject_id))
+    return {student_id: subgroup for student_id, subgroup in rows}
+
+
+def in_subgroup(assignment: TeachingAssignment, members: dict[int, str], student_id: int) -> bool:
+    """Whether the student belongs in the assignment's journal as far as subgroups go: always for a whole-class
+    assignment or a class not split yet, else when placed in the assignment's subgroup."""
+    return assignment.subgroup is None or not members or members.get(student_id) == assignment.subgroup
+
+
+def require_own_subgroup(uow: UnitOfWork, assignment: TeachingAssignment, student_id: int,
+                         field: str = "student_id") -> None:
+    """Refuse a mark, attendance or term mark of a subgroup journal for a student of another subgroup."""
+    if assignment.subgroup is None:
+        return
+    other = uow.session.scalar(select(SubgroupMember.subgroup).where(
+        SubgroupMember.class_id == assignment.class_id, SubgroupMember.subject_id == assignment.subject_id,
+        SubgroupMember.student_id == student_id))
+    if other is None or other == assignment.subgroup:
+        return
+    person = uow.session.get(Person, student_id)
+    name = full_name(person.last_name, person.first_name, person.middle_name) if person else f"№ {student_id}"
+    raise ValidationFailed([Problem(field, "other_subgroup", f"Ученик {name} занимается в подгруппе «{other}», а "
+                                                             f"этот журнал — подгруппы «{assignment.subgroup}»")])

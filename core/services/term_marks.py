@@ -31,11 +31,12 @@ from zhurnal.core.models import (
 )
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.common import flush
-from zhurnal.core.services.journal import _students
+from zhurnal.core.services.journal import _students, subgroup_students
 from zhurnal.core.services.journal_rules import (
     clean_mark,
     get_assignment_any,
     numeric,
+    require_own_subgroup,
     require_year_open,
     scope,
     year_of,
@@ -120,7 +121,8 @@ def _rows(uow: UnitOfWork, assignment: TeachingAssignment, year: AcademicYear,
           term: Term | None) -> list[TermMarkRow]:
     """The term-marks column of one assignment (term None: the year marks)."""
     start, end = (term.start_date, term.end_date) if term else (year.start_date, year.end_date)
-    students = _students(uow, assignment.class_id, start, end)
+    # A subgroup journal's column covers its members only (the whole class while it is not split yet).
+    students, _unset, _unplaced = subgroup_students(uow, assignment, _students(uow, assignment.class_id, start, end))
     ids = [s.id for s in students]
     by_student: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
     for student_id, _subject, _class, value, weight in _marks(uow, assignment.subject_id, start, end, ids):
@@ -178,6 +180,7 @@ class TermMarkService(Service):
         student = next((s for s in _students(uow, assignment.class_id, start, end) if s.id == student_id), None)
         if student is None:
             raise NotFound(f"Ученик № {student_id} не учился в этом классе в этот период")
+        require_own_subgroup(uow, assignment, student_id)
         settings = _settings(uow)
         clean = clean_mark(value, settings) if value and value.strip() else None
         row = uow.session.scalar(select(TermMark).where(

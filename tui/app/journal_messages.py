@@ -9,6 +9,7 @@ from textual.message import Message
 from zhurnal.core.services.diary import DiaryChild
 from zhurnal.core.services.journal import JournalEntry, LessonImpact, LessonView, MarkHistoryEntry
 from zhurnal.core.services.lock_exceptions import LockExceptionView
+from zhurnal.core.services.subgroups import SubgroupsView
 from zhurnal.core.services.term_marks import TermMarkRow
 from zhurnal.tui.app.journal_workers import DiaryData, JournalData
 
@@ -108,3 +109,12 @@ class DiaryLoaded(Message):
     def __init__(self, data: DiaryData) -> None:
         super().__init__()
         self.data = data
+
+
+class SubgroupsLoaded(Message):
+    """The class's split in the subject was read (`saved`: after a save went through)."""
+
+    def __init__(self, view: SubgroupsView, saved: bool = False) -> None:
+        super().__init__()
+        self.view = view
+        self.saved = saved

@@ -22,6 +22,7 @@ from zhurnal.core.services.journal import (
 )
 from zhurnal.core.services.lock_exceptions import LockExceptionService, LockExceptionView
 from zhurnal.core.services.schools import SchoolService
+from zhurnal.core.services.subgroups import SubgroupService, SubgroupsView
 from zhurnal.core.services.term_marks import TermMarkRow, TermMarkService
 from zhurnal.core.services.years import TermView, YearService
 from zhurnal.tui.app.context import Context
@@ -128,6 +129,22 @@ def lesson_impact(ctx: Context, lesson_id: int) -> LessonImpact:
 
 def remove_lesson(ctx: Context, lesson: LessonView) -> LessonImpact:
     return JournalService(ctx.store).remove_lesson(ctx.signed_in(), lesson.id, lesson.version, today=ctx.day())
+
+
+def subgroups(ctx: Context, class_id: int, subject_id: int) -> SubgroupsView:
+    return SubgroupService(ctx.store).members(ctx.signed_in(), class_id, subject_id)
+
+
+def save_subgroup(ctx: Context, view: SubgroupsView, subgroup: str, ticked: set[int]) -> SubgroupsView:
+    """The ticked students go into `subgroup`; those of it not ticked any more go into none; the others keep
+    theirs (a student ticked from the other subgroup moves)."""
+    changes: dict[int, str | None] = {}
+    for student in view.students:
+        if student.student_id in ticked and student.subgroup != subgroup:
+            changes[student.student_id] = subgroup
+        elif student.student_id not in ticked and student.subgroup == subgroup:
+            changes[student.student_id] = None
+    return SubgroupService(ctx.store).set_members(ctx.signed_in(), view.class_id, view.subject_id, changes)
 
 
 def request_unlock(ctx: Context, assignment_id: int, from_day: date, to_day: date, reason: str) -> LockExceptionView:

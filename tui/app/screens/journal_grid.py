@@ -40,6 +40,7 @@ from zhurnal.tui.app.labels import day, period
 from zhurnal.tui.app.messages import CallFailed
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
+from zhurnal.tui.app.screens.subgroup_form import SubgroupScreen
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.app.widgets.journal_grid import HEADER_ROW, JournalGrid
 from zhurnal.tui.app.widgets.journal_model import CellState, GridModel
@@ -57,6 +58,7 @@ class JournalGridScreen(AppScreen):
     # Fixed heights: the grid's size (and so its scrolling) must not change with the length of the cell line.
     DEFAULT_CSS = """
     #journal-info { height: 1; padding: 0 1; }
+    #journal-hint { height: 1; padding: 0 1; display: none; }
     #journal-cell { height: 2; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -71,7 +73,9 @@ class JournalGridScreen(AppScreen):
         bind("journal.all_present", "ctrl+e", "all_present", show=False),
         bind("journal.history", "ctrl+g", "history", show=False),
         bind("journal.reload", "ctrl+r", "reload", show=False),
+        bind("journal.subgroup", "ctrl+l", "subgroup"),
     ]
+    EXTRA_OWNERS: ClassVar[tuple[type, ...]] = (SubgroupScreen,)
 
     def __init__(self, assignment_id: int, period: int | str | None = None) -> None:
         super().__init__(id="journal-grid-screen")
@@ -89,6 +93,7 @@ class JournalGridScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="journal-info")
+        yield Static("", id="journal-hint")
         yield JournalGrid(id="journal-grid")
         yield Static("", id="journal-cell")
         yield KeyFooter()
@@ -171,9 +176,17 @@ class JournalGridScreen(AppScreen):
         if not view.writable:
             line.append(t("journal.read_only") + " · ", style="bold yellow")
         line.append(t("journal.info", teacher=view.teacher_name, period=when))
+        if view.subgroup:
+            line.append(" · " + view.subgroup)
         if view.writable and self.work_type_id is not None:
             line.append(" · " + t("journal.work_type", name=model.work_types[self.work_type_id].name))
         self.query_one("#journal-info", Static).update(line)
+        # A subgroup journal says when it cannot list its own students only (one line above the grid).
+        hint = t("journal.subgroups_unset") if view.subgroups_unset else \
+            t("journal.subgroups_unplaced", count=view.unplaced) if view.unplaced else ""
+        widget = self.query_one("#journal-hint", Static)
+        widget.update(Text(hint, style="yellow"))
+        widget.display = bool(hint)
 
     def current_ids(self) -> tuple[int | None, int | None]:
         """(student, lesson) under the cursor."""
@@ -414,6 +427,8 @@ class JournalGridScreen(AppScreen):
             return self.writable
         if action == "period":
             return self.data is not None and bool(self.data.terms)
+        if action == "subgroup":
+            return self.data is not None and self.data.view.subgroup is not None
         return True
 
     @on(JournalGrid.Open)
@@ -570,6 +585,19 @@ class JournalGridScreen(AppScreen):
         self.work_type_id = ids[(current + 1) % len(ids)]
         self.show_info()
         self.notify(t("journal.work_type", name=model.work_types[self.work_type_id].name), timeout=3)
+
+    def action_subgroup(self) -> None:
+        """The students of this journal's subgroup, ticked in the class list; the grid reloads after a save."""
+        view = self.data.view if self.data is not None else None
+        if view is None or view.subgroup is None:
+            return
+        form = SubgroupScreen(view.class_id, view.subject_id, view.subgroup)
+
+        def closed(_: None) -> None:
+            if form.saved:
+                self.reload()
+
+        self.app.push_screen(form, closed)
 
     def action_unlock(self) -> None:
         from zhurnal.tui.app.screens.unlock_request import UnlockRequestScreen
