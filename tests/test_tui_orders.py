@@ -19,7 +19,6 @@ from zhurnal.tui.app.screens.order_form import OrderFormScreen
 from zhurnal.tui.app.screens.orders import OrdersScreen
 from zhurnal.tui.app.widgets.form import field_of
 
-demo_templates = test_tui.demo_templates
 demo = test_tui.demo
 actor = test_tui.actor
 russian = test_tui.russian
