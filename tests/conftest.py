@@ -34,6 +34,12 @@ PG_URL = os.environ.get("ZHURNAL_TEST_PG")
 ENGINES = ["sqlite", "postgresql"]
 
 
+# For a console test that checks only what the screen does (keys, help, palette, language, layout, a loading
+# state): it runs on SQLite alone. The services behind such a screen have their own tests on both engines;
+# docs/decisions.md lists the tests marked so and why.
+ui_only = pytest.mark.parametrize("engine_name", ["sqlite"])
+
+
 @dataclass
 class SeededSchool:
     """What the template database holds: one school and the first administrator."""

@@ -21,7 +21,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, DemoTemplates
+from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, DemoTemplates, ui_only
 from zhurnal.core.config import Config
 from zhurnal.core.models import AuditRecord
 from zhurnal.core.permissions import Actor
@@ -149,6 +149,7 @@ def test_login_wrong_then_right_password(demo):
     drive(app, scenario)
 
 
+@ui_only
 def test_no_screen_opens_before_login(demo):
     app = make_app(demo)
 
@@ -293,6 +294,7 @@ def test_enter_opens_the_card_the_read_is_audited_and_escape_returns(demo, actor
     drive(app, scenario)
 
 
+@ui_only
 def test_a_slow_call_shows_a_loading_state(demo, actor, monkeypatch):
     release = threading.Event()
     real = workers.load_card
@@ -345,6 +347,7 @@ def test_classes_with_roster_and_card(demo, actor):
 # ------------------------------------------------------------------------------------ help, palette, keys
 
 
+@ui_only
 def test_f1_shows_help_for_the_current_screen(demo, actor):
     app = make_app(demo, actor)
 
@@ -362,6 +365,7 @@ def test_f1_shows_help_for_the_current_screen(demo, actor):
     drive(app, scenario)
 
 
+@ui_only
 def test_the_palette_lists_what_the_screen_can_do(demo, actor):
     app = make_app(demo, actor)
 
@@ -382,6 +386,7 @@ def test_the_palette_lists_what_the_screen_can_do(demo, actor):
     drive(app, scenario)
 
 
+@ui_only
 def test_a_key_remapped_in_the_config_file_works(demo, actor, tmp_path: Path, monkeypatch):
     (tmp_path / "config.toml").write_text('[keymap]\n"nav.students" = "f9"\n"app.help" = ["f11"]\n'
                                           '"no.such" = "f7"\n', "utf-8")
@@ -403,6 +408,7 @@ def test_a_key_remapped_in_the_config_file_works(demo, actor, tmp_path: Path, mo
     drive(app, scenario)
 
 
+@ui_only
 def test_english_with_lang_or_the_config_file(demo, actor, tmp_path: Path, monkeypatch):
     (tmp_path / "config.toml").write_text('[ui]\nlang = "en"\n', "utf-8")
     monkeypatch.setenv("ZHURNAL_CONFIG_DIR", str(tmp_path))
@@ -432,6 +438,7 @@ def fits(app: ZhurnalApp, selector: str, min_height: int = 1) -> None:
     assert region.right <= SIZE[0] and region.bottom <= SIZE[1], (selector, region)
 
 
+@ui_only
 def test_every_screen_fits_80_by_24(demo, actor):
     app = make_app(demo)
 
