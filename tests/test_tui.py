@@ -13,7 +13,6 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -22,11 +21,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
+from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, DemoTemplates, ui_only
 from zhurnal.core.config import Config
-from zhurnal.core.demo.generator import build_demo
 from zhurnal.core.models import AuditRecord
-from zhurnal.core.passwords import hash_password
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.accounts import WRONG_CREDENTIALS, AuthService
 from zhurnal.core.services.classes import ClassService
@@ -50,47 +47,6 @@ from zhurnal.tui.app.screens.people import PeopleScreen
 TODAY = date(2026, 11, 28)  # inside the demo's academic year 2026/2027, in the second quarter
 SIZE = (80, 24)
 Scenario = Callable[[Pilot[None]], Awaitable[None]]
-
-
-class DemoTemplates:
-    """One demo school per engine, built with build_demo once per test session; each test gets a copy (a file
-    copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), since a build takes seconds."""
-
-    def __init__(self, tmp: pytest.TempPathFactory) -> None:
-        self.tmp = tmp
-        self.sqlite: Path | None = None
-        self.postgresql: str | None = None
-
-    @staticmethod
-    def build(store: Store) -> None:
-        store.upgrade()
-        build_demo(store, seed=1, today=TODAY, admin_login=ADMIN_LOGIN,
-                   admin_password_hash=hash_password(ADMIN_PASSWORD))
-
-    def sqlite_file(self) -> Path:
-        if self.sqlite is None:
-            path = self.tmp.mktemp("demo") / "demo.sqlite3"
-            store = Store(f"sqlite:///{path}")
-            self.build(store)
-            with store.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            store.dispose()
-            self.sqlite = path
-        return self.sqlite
-
-    def postgresql_database(self, server: Any) -> str:
-        if self.postgresql is None:
-            name = server.create()
-            store = Store(server.url_for(name))
-            self.build(store)
-            store.dispose()
-            self.postgresql = name
-        return self.postgresql
-
-
-@pytest.fixture(scope="session")
-def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> DemoTemplates:
-    return DemoTemplates(tmp_path_factory)
 
 
 @pytest.fixture
@@ -193,6 +149,7 @@ def test_login_wrong_then_right_password(demo):
     drive(app, scenario)
 
 
+@ui_only
 def test_no_screen_opens_before_login(demo):
     app = make_app(demo)
 
@@ -337,6 +294,7 @@ def test_enter_opens_the_card_the_read_is_audited_and_escape_returns(demo, actor
     drive(app, scenario)
 
 
+@ui_only
 def test_a_slow_call_shows_a_loading_state(demo, actor, monkeypatch):
     release = threading.Event()
     real = workers.load_card
@@ -389,6 +347,7 @@ def test_classes_with_roster_and_card(demo, actor):
 # ------------------------------------------------------------------------------------ help, palette, keys
 
 
+@ui_only
 def test_f1_shows_help_for_the_current_screen(demo, actor):
     app = make_app(demo, actor)
 
@@ -406,6 +365,7 @@ def test_f1_shows_help_for_the_current_screen(demo, actor):
     drive(app, scenario)
 
 
+@ui_only
 def test_the_palette_lists_what_the_screen_can_do(demo, actor):
     app = make_app(demo, actor)
 
@@ -426,6 +386,7 @@ def test_the_palette_lists_what_the_screen_can_do(demo, actor):
     drive(app, scenario)
 
 
+@ui_only
 def test_a_key_remapped_in_the_config_file_works(demo, actor, tmp_path: Path, monkeypatch):
     (tmp_path / "config.toml").write_text('[keymap]\n"nav.students" = "f9"\n"app.help" = ["f11"]\n'
                                           '"no.such" = "f7"\n', "utf-8")
@@ -447,6 +408,7 @@ def test_a_key_remapped_in_the_config_file_works(demo, actor, tmp_path: Path, mo
     drive(app, scenario)
 
 
+@ui_only
 def test_english_with_lang_or_the_config_file(demo, actor, tmp_path: Path, monkeypatch):
     (tmp_path / "config.toml").write_text('[ui]\nlang = "en"\n', "utf-8")
     monkeypatch.setenv("ZHURNAL_CONFIG_DIR", str(tmp_path))
@@ -476,6 +438,7 @@ def fits(app: ZhurnalApp, selector: str, min_height: int = 1) -> None:
     assert region.right <= SIZE[0] and region.bottom <= SIZE[1], (selector, region)
 
 
+@ui_only
 def test_every_screen_fits_80_by_24(demo, actor):
     app = make_app(demo)
 

@@ -30,7 +30,6 @@ from zhurnal.tui.app.screens.users import UsersScreen
 from zhurnal.tui.app.widgets.form import field_of
 from zhurnal.tui.app.widgets.person_picker import PersonPicker
 
-demo_templates = test_tui.demo_templates
 demo = test_tui.demo
 actor = test_tui.actor
 russian = test_tui.russian

@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, ProgressBar
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.test_tui import demo, demo_templates, drive, make_app, russian, screen_text, settle  # noqa: F401
+from tests.test_tui import demo, drive, make_app, russian, screen_text, settle  # noqa: F401
 from zhurnal.core.backup import format as fmt
 from zhurnal.core.backup import keys
 from zhurnal.core.backup.age import X25519Identity

@@ -20,7 +20,6 @@ from zhurnal.tui.app.screens.person_form import PersonFormScreen
 from zhurnal.tui.app.widgets.form import field_of
 
 # The demo school fixtures of the screen tests (a copy of the demo database per test, on both engines).
-demo_templates = test_tui.demo_templates
 demo = test_tui.demo
 actor = test_tui.actor
 russian = test_tui.russian

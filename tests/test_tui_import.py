@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Select
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_import_support import write_csv
-from tests.test_tui import actor, demo, demo_templates, drive, make_app, russian, screen_text, settle  # noqa: F401
+from tests.test_tui import actor, demo, drive, make_app, russian, screen_text, settle  # noqa: F401
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.persons import PersonService
 from zhurnal.core.store import Store

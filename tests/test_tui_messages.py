@@ -26,7 +26,6 @@ from zhurnal.tui.app.screens.news import NewsScreen
 from zhurnal.tui.app.screens.report import ReportScreen
 from zhurnal.tui.app.screens.support import SupportScreen, TicketScreen
 
-demo_templates = test_tui.demo_templates
 demo = test_tui.demo
 actor = test_tui.actor
 russian = test_tui.russian

@@ -8,6 +8,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select
 
 from tests import test_tui
+from tests.conftest import ui_only
 from tests.test_tui import SIZE, TODAY, drive, make_app, screen_text, settle
 from zhurnal.core.services.classes import ClassService
 from zhurnal.core.services.enrolments import EnrolmentService
@@ -19,7 +20,6 @@ from zhurnal.tui.app.screens.order_form import OrderFormScreen
 from zhurnal.tui.app.screens.orders import OrdersScreen
 from zhurnal.tui.app.widgets.form import field_of
 
-demo_templates = test_tui.demo_templates
 demo = test_tui.demo
 actor = test_tui.actor
 russian = test_tui.russian
@@ -113,6 +113,7 @@ def test_write_an_order_and_transfer_a_student_by_it(demo, actor):
     assert len(order) == 1 and order[0].kind == "transfer" and order[0].order_date == TODAY
 
 
+@ui_only
 def test_orders_register_and_forms_fit_80_by_24(demo, actor):
     app = make_app(demo, actor)
 
@@ -138,6 +139,7 @@ def test_orders_register_and_forms_fit_80_by_24(demo, actor):
     drive(app, scenario)
 
 
+@ui_only
 def test_the_dashboard_footer_keeps_quit_and_help_names_the_orders_key(demo, actor):
     from zhurnal.tui.app.screens.help import HelpScreen
 

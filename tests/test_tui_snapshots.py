@@ -19,7 +19,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from tests.test_tui import actor, demo, demo_templates, drive, make_app, russian, screen_text, settle  # noqa: F401
+from tests.test_tui import actor, demo, drive, make_app, russian, screen_text, settle  # noqa: F401
 from zhurnal.tui.app.screens.card import PersonCardScreen
 from zhurnal.tui.app.screens.classes import ClassesScreen
 from zhurnal.tui.app.screens.menu import MenuScreen

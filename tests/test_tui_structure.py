@@ -33,7 +33,6 @@ from zhurnal.tui.app.screens.settings import (
 from zhurnal.tui.app.screens.subjects import CurriculumFormScreen, SubjectFormScreen, SubjectsScreen
 from zhurnal.tui.app.widgets.form import field_of
 
-demo_templates = test_tui.demo_templates
 demo = test_tui.demo
 actor = test_tui.actor
 russian = test_tui.russian

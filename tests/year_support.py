@@ -1,5 +1,5 @@
-"""Shared by the year tests: a demo school per test (a copy of one build per engine and process), the next
-year's dates, and a snapshot of the tables a rollover touches (to prove an undo exact)."""
+"""Shared by the year tests: a demo school per test (a copy of one build per engine and process, with year
+marks), the next year's dates, and a snapshot of the tables a rollover touches (to prove an undo exact)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
-from zhurnal.core.demo.generator import build_demo
+from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, DemoTemplates, checkpoint
 from zhurnal.core.models import (
     AcademicYear,
     CurriculumItem,
@@ -24,7 +23,6 @@ from zhurnal.core.models import (
     Term,
     YearArchiveFile,
 )
-from zhurnal.core.passwords import hash_password
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.accounts import AuthService
 from zhurnal.core.services.calendar import default_terms
@@ -38,7 +36,8 @@ ORDERS = {"promotion": OrderRef("101-у", date(2027, 5, 30)), "graduation": Orde
           "departure": OrderRef("103-у", date(2027, 6, 30))}
 TABLES = (AcademicYear, Term, SchoolClass, CurriculumItem, TeachingAssignment, Order, Enrolment, YearArchiveFile)
 
-_built: dict[str, Any] = {}  # engine -> template (file path or database name), once per process
+_built: dict[str, Any] = {}  # engine -> template (file path or database name), once per process: a copy of
+# the demo template (tests/conftest.py) with the year marks added
 
 
 def next_terms() -> list[TermInput]:
@@ -46,10 +45,6 @@ def next_terms() -> list[TermInput]:
             for n, (name, start, end) in enumerate(default_terms(2027, "quarter"), 1)]
 
 
-def _build(store: Store) -> None:
-    store.upgrade()
-    build_demo(store, seed=1, today=TODAY, admin_login=ADMIN_LOGIN, admin_password_hash=hash_password(ADMIN_PASSWORD))
-    give_year_marks(store)
 
 
 def give_year_marks(store: Store) -> int:
@@ -84,13 +79,14 @@ def demo_store(engine_name: str, request: pytest.FixtureRequest, tmp_path_factor
                tmp_path: Path) -> Iterator[Store]:
     """For a test module's `demo` fixture: a fresh copy of the demo school (about 1,100 students in 22
     classes, year 2026/2027)."""
+    templates: DemoTemplates = request.getfixturevalue("demo_templates")
     if engine_name == "sqlite":
         if "sqlite" not in _built:
             path = tmp_path_factory.mktemp("yeardemo") / "demo.sqlite3"
+            shutil.copyfile(templates.sqlite_file(), path)
             store = Store(f"sqlite:///{path}")
-            _build(store)
-            with store.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            give_year_marks(store)
+            checkpoint(store)
             store.dispose()
             _built["sqlite"] = path
         copy = tmp_path / "demo.sqlite3"
@@ -101,9 +97,9 @@ def demo_store(engine_name: str, request: pytest.FixtureRequest, tmp_path_factor
         return
     server = request.getfixturevalue("pg_server")
     if "postgresql" not in _built:
-        name = server.create()
+        name = server.create(template=templates.postgresql_database(server))
         store = Store(server.url_for(name))
-        _build(store)
+        give_year_marks(store)
         store.dispose()
         _built["postgresql"] = name
     name = server.create(template=_built["postgresql"])
