@@ -519,3 +519,17 @@ def test_a_row_postgresql_refuses_fails_the_move_cleanly(store: Store, admin: Ac
     with admin_engine.connect() as conn:  # the half-built database was dropped
         assert conn.exec_driver_sql("SELECT count(*) FROM pg_database WHERE datname = %(n)s",
                                     {"n": f"{pg_server.prefix}_nul"}).scalar() == 0
+
+
+@pytest.mark.parametrize("newer", ["plain", "before-import"])
+def test_two_backups_of_the_same_second_list_the_one_written_last_first(tmp_path: Path, newer: str) -> None:
+    created = datetime(2026, 11, 28, 18, 0, 0, tzinfo=UTC)
+    plain = tmp_path / backup_name("school", created)
+    before_import = tmp_path / backup_name("school", created, "before-import")
+    for path in (plain, before_import):
+        path.write_bytes(b"age")
+    written_last = plain if newer == "plain" else before_import
+    other = before_import if written_last is plain else plain
+    os.utime(other, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    os.utime(written_last, ns=(1_000_000_000_500_000_000, 1_000_000_000_500_000_000))
+    assert [b.path for b in list_backups(tmp_path)] == [written_last, other]

@@ -254,17 +254,21 @@ def _write_verification(path: Path, ok: bool, problem: str | None, size: int, mt
 def list_backups(folder: Path | None = None) -> list[BackupInfo]:
     """Complete backups in `folder`, newest first (`.partial` files are ignored)."""
     folder = folder or backup_dir()
-    found: list[BackupInfo] = []
+    found: list[tuple[int, BackupInfo]] = []
     if not folder.is_dir():
-        return found
+        return []
     for path in folder.iterdir():
         parsed = parse_name(path.name)
         if parsed is None or not path.is_file():
             continue
         label, created, reason = parsed
-        found.append(BackupInfo(path, label, created, reason, path.stat().st_size, read_verification(path)))
-    found.sort(key=lambda b: (b.created, b.name), reverse=True)
-    return found
+        stat = path.stat()
+        found.append((stat.st_mtime_ns, BackupInfo(path, label, created, reason, stat.st_size,
+                                                    read_verification(path))))
+    # The name's stamp has whole seconds: two backups of the same second (an automatic one just before an
+    # import, say) are told apart by when their file was written, not by how their names sort.
+    found.sort(key=lambda item: (item[1].created, item[0], item[1].name), reverse=True)
+    return [info for _, info in found]
 
 
 def _is_stale_partial(path: Path) -> bool:
