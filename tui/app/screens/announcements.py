@@ -78,9 +78,12 @@ class AnnouncementsScreen(AppScreen):
         super().on_mount()
         table = self.query_one("#announcements", DataTable)
         table.add_column(t("announcements.col.posted"), key="posted", width=10)
-        table.add_column(t("announcements.col.state"), key="state")
-        table.add_column(t("announcements.col.reads"), key="reads")
-        table.add_column(t("announcements.col.audience"), key="audience")
+        # Fixed widths: the columns do not jump as the list reloads (the audience is cut to 24 below).
+        states = ("announcements.state.shown", "announcements.state.expired", "announcements.state.withdrawn")
+        table.add_column(t("announcements.col.state"), key="state",
+                         width=max(len(t(key)) for key in (*states, "announcements.col.state")))
+        table.add_column(t("announcements.col.reads"), key="reads", width=max(6, len(t("announcements.col.reads"))))
+        table.add_column(t("announcements.col.audience"), key="audience", width=24)
         table.add_column(t("announcements.col.title"), key="title")
         table.focus()
         self.reload()
