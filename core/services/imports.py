@@ -1591,7 +1591,7 @@ class ImportService(Service):
                 check(uow.actor, "school.write")  # the school's structure: who may edit it by hand
         savepoint = uow.session.begin_nested()
         try:
-            planned, events, applied = self._plan_and_write(uow, batches, dry_run, _Bar(progress, batches, dry_run))
+            planned, applied = self._plan_and_write(uow, batches, dry_run, _Bar(progress, batches, dry_run))
         except Cancelled as exc:
             _cleaned.cache_clear()
             savepoint.rollback()  # the rows and their audit records (nothing else is queued before a cancel)
@@ -1610,10 +1610,10 @@ class ImportService(Service):
 
     @staticmethod
     def _plan_and_write(uow: UnitOfWork, batches: Sequence[ImportBatch], dry_run: bool, bar: _Bar) -> tuple[
-            list[tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]], list[AuditEvent], bool]:
+            list[tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]], bool]:
         """Plan every batch and write them while no row is rejected; when applying, disable the accounts
         due and queue (with `bar`: write) the audit records. The caller keeps or rolls back the savepoint.
-        Returns (plans, events, applied)."""
+        Returns (plans, applied)."""
         planned: list[tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]] = []
         events: list[AuditEvent] = []
         refused = False
@@ -1633,7 +1633,7 @@ class ImportService(Service):
             uow.audit_events(events)
             if bar.progress is not None:  # written now (in the savepoint), a chunk at a time: the bar moves
                 uow.write_audit(AUDIT_CHUNK, bar.audited)  # and a cancel still rolls everything back
-        return planned, events, applied
+        return planned, applied
 
     def _log(self, uow: UnitOfWork, batches: Sequence[ImportBatch], runs: Sequence[RunInfo], dry_run: bool,
              outcome: str, results: Sequence[tuple[list[Change], list[RowProblem], dict[str, int]] | None],

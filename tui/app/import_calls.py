@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zhurnal.core.config import ConfigError
+from zhurnal.core.errors import Progress
 from zhurnal.core.locations import exports_dir, imports_dir
 from zhurnal.core.services.users import UserService
 from zhurnal.plugins.engine.export import STRUCTURE, ExportFailed, ExportResult, export

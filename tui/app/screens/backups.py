@@ -29,7 +29,6 @@ from zhurnal.core.backup.service import BackupInfo, Progress, RestorePlan
 from zhurnal.core.errors import Cancelled, ZhurnalError
 from zhurnal.tui.app import workers
 from zhurnal.tui.app.keys import bind
-from zhurnal.tui.app.progress import cancellable
 from zhurnal.tui.app.messages import (
     BackupFinished,
     BackupProgress,
@@ -38,6 +37,7 @@ from zhurnal.tui.app.messages import (
     CallFailed,
     RestoreFinished,
 )
+from zhurnal.tui.app.progress import cancellable
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.secret_prompt import SecretPrompt
 from zhurnal.tui.app.widgets.footer import KeyFooter
