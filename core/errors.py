@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
 
 from zhurnal.core.validation import Problem
 
@@ -46,3 +47,16 @@ class PossibleDuplicate(ZhurnalError):
     def __init__(self, message: str, candidates: Sequence[int]) -> None:
         self.candidates = list(candidates)
         super().__init__(message)
+
+
+class Cancelled(ZhurnalError):
+    """The operator stopped a long operation: its progress callback raised this. The operation leaves
+    nothing written (a backup its file, an import its rows), and callers say so."""
+
+    def __init__(self, message: str = "Операция отменена; ничего не изменено") -> None:
+        super().__init__(message)
+
+
+Progress: TypeAlias = Callable[[int, int], None]
+"""`progress(done, total)`: how far a long operation is; called at a bounded rate (per batch, never per row),
+it may raise Cancelled to stop the operation cleanly."""

@@ -6,7 +6,7 @@ its audit record land together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 
 from sqlalchemy.orm import Session
@@ -53,6 +53,16 @@ class UnitOfWork:
     def audit_events(self, events: Iterable[AuditEvent]) -> None:
         """Queue ready-made audit events (a bulk writer's, thousands at a time) without copying each."""
         self._events.extend(events)
+
+    def write_audit(self, chunk: int, between: Callable[[int, int], None]) -> None:
+        """Write the queued audit records now, `chunk` at a time, calling `between(written, total)` after
+        each: a bulk writer's hundred thousand records take seconds, and its progress callback (which may
+        raise to cancel: the transaction then rolls back) keeps running meanwhile. Same chain, same order."""
+        events, self._events = self._events, []
+        for start in range(0, len(events), chunk):
+            audit.append(self.session, user_id=self.actor.user_id, login=self.actor.login,
+                         school_id=self.actor.school_id, events=events[start:start + chunk])
+            between(min(start + chunk, len(events)), len(events))
 
     def commit(self) -> None:
         self.session.flush()

@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.helpers import records
-from tests.test_import_support import DATA, counts, make_classes, run, runs, teacher, write_csv
-from zhurnal.core.errors import PermissionDenied
-from zhurnal.core.models import Enrolment, Guardianship, Order, Person
+from tests.test_import_support import DATA, LIMITS, TODAY, counts, make_classes, run, runs, teacher, write_csv
+from zhurnal.core.audit import verify_chain
+from zhurnal.core.errors import Cancelled, PermissionDenied
+from zhurnal.core.models import AuditRecord, Enrolment, Guardianship, Order, Person
 from zhurnal.core.services.persons import PersonInput, PersonService
-from zhurnal.plugins.engine.run import ImportFailed
+from zhurnal.plugins.engine.run import ImportFailed, ImportOptions, execute, prepare, read_bounded
 from zhurnal.plugins.manager import Hub
 
 HEADER = ["Фамилия", "Имя", "Отчество", "Дата рождения", "Пол", "Класс", "СНИЛС", "Номер приказа", "Дата приказа"]
@@ -226,3 +227,71 @@ def test_a_teacher_cannot_import_and_the_refusal_is_audited(hub, store, school, 
         run(hub, store, teacher(school.school_id), DATA / "students_cp1251_semicolon.csv", dry_run=True)
     assert [r.outcome for r in records(store, "import.denied")] == ["denied"]
     assert runs(store) == []
+
+
+class Stop:
+    """A progress callback that records every call and raises Cancelled at the first call (`last=False`) or
+    once the bar is full (`last=True`: after the last chunk of audit records, before the savepoint is kept)."""
+
+    def __init__(self, *, last: bool = False, never: bool = False) -> None:
+        self.last, self.never = last, never
+        self.calls: list[tuple[int, int]] = []
+
+    def __call__(self, done: int, total: int) -> None:
+        self.calls.append((done, total))
+        if not self.never and (not self.last or done == total):
+            raise Cancelled()
+
+
+def audit_count(store) -> int:
+    with store.session() as s:
+        return int(s.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+
+
+def cancelled_run(hub, store, admin, path, stop: Stop, *, dry_run: bool = False) -> None:
+    prepared = prepare(hub, store, admin, read_bounded(path, LIMITS), path.name, ImportOptions(today=TODAY), LIMITS)
+    with pytest.raises(Cancelled, match="Импорт отменён: ничего не записано"):
+        execute(hub, store, admin, prepared, dry_run=dry_run, progress=stop)
+
+
+@pytest.mark.parametrize("last", [False, True], ids=["first-call", "last-call"])
+def test_a_cancelled_apply_writes_nothing(hub, store, admin, classes, last):
+    path = DATA / "students_cp1251_semicolon.csv"
+    before, before_runs, audited = counts(store), len(runs(store)), audit_count(store)
+    stop = Stop(last=last)
+    cancelled_run(hub, store, admin, path, stop)
+    assert len(stop.calls) == 1 if not last else stop.calls[-1] == (1000, 1000)
+    assert counts(store) == before  # no people, enrolments, guardianships or orders
+    log = runs(store)
+    assert len(log) == before_runs + 1 and log[-1].outcome == "cancelled" and not log[-1].dry_run
+    assert "applied" not in [r.outcome for r in log]
+    assert records(store, "person.create") == [] and records(store, "enrolment.create") == []
+    cancelled = records(store, "import.cancelled")
+    assert [r.outcome for r in cancelled] == ["failed"] and cancelled[0].detail.startswith("students; csv")
+    assert audit_count(store) == audited + 1  # only the record of the cancelled attempt
+    with store.session() as s:
+        assert verify_chain(s).ok
+    applied = run(hub, store, admin, path)  # the same file afterwards: all of it, as if never tried
+    assert applied.applied and applied.report.counts["new"] == 5
+
+
+def test_a_cancelled_dry_run_is_logged_as_cancelled(hub, store, admin, classes):
+    before = counts(store)
+    cancelled_run(hub, store, admin, DATA / "students_cp1251_semicolon.csv", Stop(), dry_run=True)
+    assert counts(store) == before
+    assert [(r.outcome, r.dry_run) for r in runs(store)] == [("cancelled", True)]
+
+
+def test_progress_moves_forward_at_a_bounded_rate(hub, store, admin, classes, tmp_path):
+    letters = "абвгдежзиклмнопрстуфхцчшщэюя"
+    rows = [HEADER] + [["Прогрессов-" + "".join(letters[i // 28 ** k % 28] for k in range(3)), "Пётр", "",
+                        "01.01.2015", "М", "5А", "", "1", "01.09.2026"] for i in range(2500)]
+    path = write_csv(tmp_path / "many.csv", rows)
+    stop = Stop(never=True)
+    prepared = prepare(hub, store, admin, read_bounded(path, LIMITS), path.name, ImportOptions(today=TODAY), LIMITS)
+    result = execute(hub, store, admin, prepared, dry_run=False, progress=stop)
+    assert result.applied and result.report.counts["new"] == 2500
+    done = [d for d, _ in stop.calls]
+    assert {t for _, t in stop.calls} == {1000} and done == sorted(done) and done[-1] == 1000
+    assert 0 < done[0] < 400  # the planning reports before the first write
+    assert len(stop.calls) < 20  # per thousand rows and per statement, never per row

@@ -5,18 +5,21 @@ file only after the user's own password."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input, ProgressBar, Select
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.test_import_support import write_csv
+from tests.test_import_support import runs, write_csv
 from tests.test_tui import actor, demo, drive, make_app, russian, screen_text, settle  # noqa: F401
+from tests.test_tui_backups import until
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.persons import PersonService
 from zhurnal.core.store import Store
+from zhurnal.tui.app import import_calls
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
 from zhurnal.tui.app.screens.exports import ExportScreen
 from zhurnal.tui.app.screens.imports import ImportScreen
@@ -137,6 +140,99 @@ def test_import_wizard_reads_maps_previews_and_applies(demo, actor, data_folder)
 
     drive(again, reimport)
     assert found(demo, actor, "Импортова") == ["Импортова Алла Петровна"]
+
+
+@pytest.mark.parametrize("how", ["escape", "leave"])
+def test_escape_during_the_apply_cancels_it_and_nothing_is_written(demo, actor, data_folder,  # noqa: F811
+                                                                      monkeypatch, how):
+    write_csv(data_folder / "imports" / "staff.csv", [HEADER, *GOOD])
+    # The apply is held at its first progress report (the people are inserted by then, in the transaction)
+    # until the test has pressed Escape: deterministic, no timing.
+    reached, go = threading.Event(), threading.Event()
+    real = import_calls.run_import
+
+    def held(ctx, hub, prepared, *, dry_run, progress=None):  # type: ignore[no-untyped-def]
+        def report(done: int, total: int) -> None:
+            if not dry_run:
+                reached.set()
+                assert go.wait(30)
+            progress(done, total)
+        return real(ctx, hub, prepared, dry_run=dry_run, progress=report)
+
+    monkeypatch.setattr(import_calls, "run_import", held)
+    before = len(runs(demo))
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = await open_import(pilot)
+        screen.query_one("#import-path", Input).value = "staff.csv"
+        screen.query_one("#import-entity", Select).value = "staff"
+        await pilot.press("f9")
+        await settle(pilot)
+        await choose_field(pilot, screen, "Работа", "position")
+        await pilot.press("f9")  # the dry run
+        await settle(pilot)
+        assert "новых: 2" in screen_text(app)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("ctrl+y")
+        try:
+            await until(pilot, reached.is_set)
+            assert screen.running and screen.query_one("#import-progress-area").display
+            assert "esc Отменить" in screen_text(app)  # the footer shows the key while the apply runs
+            if how == "leave":  # the screen goes (another section, the lock): its worker is cancelled
+                app.pop_screen()
+                await pilot.pause()
+                assert not isinstance(app.screen, ImportScreen)
+                return
+            await pilot.press("escape")  # asks nothing
+            assert screen.cancel_requested.is_set() and not isinstance(app.screen, ConfirmScreen)
+        finally:
+            go.set()
+            await settle(pilot)
+        assert isinstance(app.screen, ImportScreen) and screen.step == "done" and not screen.running
+        assert screen.result is None
+        assert "Импорт отменён: ничего не записано" in screen_text(app)
+        assert not screen.query_one("#import-progress-area").display
+
+    drive(app, scenario)
+    assert found(demo, actor, "Импортова") == [] and found(demo, actor, "Загрузкин") == []
+    log = runs(demo)
+    assert len(log) == before + 2 and [r.outcome for r in log[-2:]] == ["dry_run", "cancelled"]
+
+
+def test_the_bar_shows_the_apply_s_progress(demo, actor, data_folder):  # noqa: F811
+    write_csv(data_folder / "imports" / "staff.csv", [HEADER, *GOOD])
+    app = make_app(demo, actor)
+    shown: list[tuple[float | None, float]] = []
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = await open_import(pilot)
+        bar = screen.query_one("#import-progress", ProgressBar)
+        original = bar.update
+
+        def update(**kwargs):  # type: ignore[no-untyped-def]
+            original(**kwargs)
+            if "total" in kwargs and "progress" in kwargs:  # the screen's own calls, not the bar's watchers'
+                shown.append((kwargs["total"], kwargs["progress"]))
+        bar.update = update  # type: ignore[method-assign]
+        screen.query_one("#import-path", Input).value = "staff.csv"
+        screen.query_one("#import-entity", Select).value = "staff"
+        await pilot.press("f9")
+        await settle(pilot)
+        await choose_field(pilot, screen, "Работа", "position")
+        await pilot.press("f9")
+        await settle(pilot)
+        shown.clear()
+        await pilot.press("f9", "ctrl+y")
+        await settle(pilot)
+        assert screen.step == "done" and screen.result is not None and screen.result.applied
+
+    drive(app, scenario)
+    assert shown[0] == (None, 0)  # waiting for the engine's first report
+    assert shown[-1] == (1000, 1000) and all(total == 1000 for total, _ in shown[1:])
+    assert [p for _, p in shown[1:]] == sorted(p for _, p in shown[1:])
 
 
 def test_a_file_refused_for_its_mapping_is_fixed_in_the_wizard(demo, actor, data_folder):  # noqa: F811

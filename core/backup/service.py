@@ -30,7 +30,7 @@ from typing import IO, Any, BinaryIO, TypeAlias
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import URL, make_url
 
-from zhurnal.core import audit, permissions
+from zhurnal.core import audit, errors, permissions
 from zhurnal.core.audit import AuditEvent, verify_chain
 from zhurnal.core.backup import format as fmt
 from zhurnal.core.backup import keys
@@ -58,8 +58,9 @@ class WrongKey(BackupError):
     """None of the keys or passphrases given opens the file (says nothing about the file itself)."""
 
 
-class Cancelled(BackupError):
-    """The operator stopped the operation (a progress callback raised it): nothing was written or changed."""
+class Cancelled(BackupError, errors.Cancelled):
+    """The operator stopped the operation (a progress callback raised it): nothing was written or changed.
+    A backup's kind of core.errors.Cancelled: code that stops any long operation may raise either."""
 
     def __init__(self, message: str = "Операция отменена; ничего не изменено") -> None:
         super().__init__(message)
@@ -519,7 +520,7 @@ class BackupService:
                                              progress=read)
             manifest = payload.manifest
             digest = hashing.digest.hexdigest()
-        except Cancelled:
+        except errors.Cancelled:  # the backup's own or the neutral one a caller's progress raised
             self._audit(actor, "backup.verify", f"{path.name}: отменено", "failed")
             raise
         except BackupError as exc:

@@ -25,7 +25,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from zhurnal.core.audit import AuditEvent
 from zhurnal.core.bulk import bulk_insert
+from zhurnal.core.errors import Cancelled, Progress
 from zhurnal.core.models import (
     AcademicYear,
     Enrolment,
@@ -72,6 +73,14 @@ _ORDER_TITLES = {"enrolment": "О зачислении обучающихся (�
                  "departure": "Об отчислении обучающихся (внесён при импорте)",
                  "dismissal": "Об увольнении работников (внесён при импорте)"}
 END_REASON = "other"  # an import knows no departure or dismissal reason: "иное" (set another on the screen)
+# Progress of an apply, per mille: where the bar stands once every row is planned and once everything is
+# written, before the audit records (measured on a 20,000-row student list: planning 39 % of the time,
+# writing 22 %, the audit records 39 %). A dry run writes no audit records: its two stages fill the bar.
+PERMILLE = 1000
+PLANNED, WRITTEN = 400, 650
+TICK_ROWS = 1000  # rows planned between two progress calls: a bounded rate, nothing per row
+AUDIT_CHUNK = 20_000  # audit records written between two progress calls
+CANCELLED = "Импорт отменён: ничего не записано"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1009,9 +1018,11 @@ class _Plan:
 
     # ---- writing ----------------------------------------------------------------------------------------
 
-    def write(self) -> list[AuditEvent]:
-        """Write everything planned; return the audit events (queued by the caller only when applying)."""
+    def write(self, step: Callable[[float], None] | None = None) -> list[AuditEvent]:
+        """Write everything planned; return the audit events (queued by the caller only when applying).
+        `step(share written)` after each bulk statement (it may raise Cancelled: the caller rolls back)."""
         session, ids = self.session, _Ids(self.session)
+        step = step or (lambda share: None)
         events: list[AuditEvent] = []
         persons = cast(Table, Person.__table__)
         real = dict(zip(sorted(self.new_people, reverse=True), ids.take(persons, len(self.new_people)),
@@ -1035,6 +1046,7 @@ class _Plan:
                 yield row
 
         bulk_insert(session, persons, person_rows())
+        step(0.5)  # the people are most of what is written
         by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for pid, changes in self.updates.items():
             names = tuple(sorted(changes))
@@ -1059,6 +1071,7 @@ class _Plan:
                                      detail=f"№ {row['number']} от {format_date(row['order_date'])}; {row['kind']}; "
                                             "import"))
         bulk_insert(session, orders, order_rows)
+        step(0.6)
         enrolment_fields = ("class_id", "start_date", "start_reason", "start_order_id")
 
         def enrolment_rows() -> Iterator[dict[str, Any]]:
@@ -1074,6 +1087,7 @@ class _Plan:
                 yield row
 
         bulk_insert(session, cast(Table, Enrolment.__table__), enrolment_rows())
+        step(0.8)
         position_fields = ("position", "rate", "start_date", "start_order_id")
 
         def position_rows() -> Iterator[dict[str, Any]]:
@@ -1087,6 +1101,7 @@ class _Plan:
                 yield row
 
         bulk_insert(session, cast(Table, StaffPosition.__table__), position_rows())
+        step(0.85)
         link_fields = ("parent_id", "student_id", "relation", "start_date")
 
         def link_rows() -> Iterator[dict[str, Any]]:
@@ -1100,6 +1115,7 @@ class _Plan:
                 yield row
 
         bulk_insert(session, cast(Table, Guardianship.__table__), link_rows())
+        step(0.95)
         self._write_ends(order_ids, events)
         self.real_ids = real
         return events
@@ -1426,7 +1442,9 @@ class _AssignmentPlan(_ClassPlan):
         return events
 
 
-def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]:
+def _plan(uow: UnitOfWork, batch: ImportBatch,
+          tick: Callable[[int], None]) -> tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]:
+    """Plan every row of `batch`; `tick(rows planned)` every TICK_ROWS rows (it may raise Cancelled)."""
     if batch.entity in ("subjects", "classes", "assignments"):
         structure: _SubjectPlan | _ClassPlan
         if batch.entity == "subjects":
@@ -1452,6 +1470,8 @@ def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan | _
             else:
                 structure.school_class(record, out)  # type: ignore[arg-type]
             outcomes.append(out)
+            if len(outcomes) % TICK_ROWS == 0:
+                tick(len(outcomes))
         return structure, outcomes
     plan = _Plan(uow, batch)
     handlers = {"students": (StudentRecord, plan.student), "staff": (StaffRecord, plan.staff),
@@ -1467,6 +1487,8 @@ def _plan(uow: UnitOfWork, batch: ImportBatch) -> tuple[_Plan | _SubjectPlan | _
         # row refuses the whole batch, so nothing it plans is ever written.
         handler(record, out)  # type: ignore[operator]
         outcomes.append(out)
+        if len(outcomes) % TICK_ROWS == 0:
+            tick(len(outcomes))
     return plan, outcomes
 
 
@@ -1492,6 +1514,37 @@ def _report_changes(plan: _Plan | _SubjectPlan | _ClassPlan,
 # Services
 # ---------------------------------------------------------------------------------------------------------
 
+class _Bar:
+    """An apply's `progress(done, PERMILLE)`: planning rows up to PLANNED, writing them up to WRITTEN (a batch
+    each its share by rows), the audit records up to PERMILLE; a dry run's two stages fill the bar."""
+
+    def __init__(self, progress: Progress | None, batches: Sequence[ImportBatch], dry_run: bool) -> None:
+        self.progress = progress
+        self.sizes = [len(b.records) for b in batches]
+        self.rows = max(sum(self.sizes), 1)
+        self.end = PERMILLE if dry_run else WRITTEN  # where planning and writing end
+        self.plan_share = PLANNED / WRITTEN  # of a row's way to `end`: the planning, the rest its writing
+        self.index = 0  # the batch being planned or written
+        self.before = 0  # rows of the batches done
+
+    def _report(self, permille: float) -> None:
+        if self.progress is not None:
+            self.progress(min(int(permille), PERMILLE), PERMILLE)
+
+    def planned(self, rows: int) -> None:
+        self._report(self.end * (self.before + rows * self.plan_share) / self.rows)
+
+    def written(self, share: float) -> None:
+        size = self.sizes[self.index]
+        self._report(self.end * (self.before + size * (self.plan_share + (1 - self.plan_share) * share)) / self.rows)
+        if share >= 1.0:
+            self.before += size
+            self.index += 1
+
+    def audited(self, done: int, total: int) -> None:
+        self._report(WRITTEN + (PERMILLE - WRITTEN) * done / max(total, 1))
+
+
 def _check_batch(batch: ImportBatch) -> None:
     if batch.entity not in ENTITIES:
         raise ValueError(f"unknown entity {batch.entity!r}; known: {', '.join(ENTITIES)}")
@@ -1505,55 +1558,90 @@ class ImportService(Service):
     area = "import"
 
     @service("import.run")
-    def apply(self, uow: UnitOfWork, batch: ImportBatch, run: RunInfo, *, dry_run: bool) -> ImportReport:
+    def apply(self, uow: UnitOfWork, batch: ImportBatch, run: RunInfo, *, dry_run: bool,
+              progress: Progress | None = None) -> ImportReport:
         """Plan and write `batch` inside a savepoint; keep it only when not `dry_run` and no row is rejected.
 
         Either way an `ImportRun` log row is written (outcome applied, dry_run or refused) with the counts
         and the mapping, and the attempt is audited as import.apply / import.dry_run / import.refused with
         the counts (never personal data). The report lists every row's change and every problem.
+
+        `progress(done, 1000)` per mille: every TICK_ROWS rows planned, after each bulk statement and each
+        AUDIT_CHUNK audit records. When it raises Cancelled, everything the import wrote is rolled back; the
+        attempt is logged (outcome cancelled) and audited as import.cancelled, and Cancelled propagates.
         """
-        return self._apply(uow, [batch], [run], dry_run)[0]
+        return self._apply(uow, [batch], [run], dry_run, progress)[0]
 
     @service("import.run")
     def apply_all(self, uow: UnitOfWork, batches: Sequence[ImportBatch], runs: Sequence[RunInfo], *,
-                  dry_run: bool) -> list[ImportReport]:
+                  dry_run: bool, progress: Progress | None = None) -> list[ImportReport]:
         """Several batches of one file (a bundle feeding several entities, e.g. OneRoster staff and students)
         in ONE savepoint: planned and written in order, so a later batch sees what an earlier one wrote; a
-        rejected row in any batch refuses them all. `runs[i]` describes `batches[i]` (one log row each)."""
+        rejected row in any batch refuses them all. `runs[i]` describes `batches[i]` (one log row each).
+        `progress` as in `apply`, over all the batches."""
         if len(batches) != len(runs):
             raise ValueError("apply_all: one RunInfo per batch")
-        return self._apply(uow, batches, runs, dry_run)
+        return self._apply(uow, batches, runs, dry_run, progress)
 
     def _apply(self, uow: UnitOfWork, batches: Sequence[ImportBatch], runs: Sequence[RunInfo],
-               dry_run: bool) -> list[ImportReport]:
+               dry_run: bool, progress: Progress | None = None) -> list[ImportReport]:
         for batch in batches:
             _check_batch(batch)
             if batch.entity not in PEOPLE:
                 check(uow.actor, "school.write")  # the school's structure: who may edit it by hand
         savepoint = uow.session.begin_nested()
+        try:
+            planned, applied = self._plan_and_write(uow, batches, dry_run, _Bar(progress, batches, dry_run))
+        except Cancelled as exc:
+            _cleaned.cache_clear()
+            savepoint.rollback()  # the rows and their audit records (nothing else is queued before a cancel)
+            # Logged and audited like a refused import, and kept: this body commits its own log before the
+            # exception tells the caller (the service boundary would otherwise roll the log back too).
+            self._log(uow, batches, runs, dry_run, "cancelled", [None] * len(batches))
+            uow.commit()
+            raise Cancelled(CANCELLED) from exc
+        results = [_report_changes(plan, outcomes) for plan, outcomes in planned]
+        if applied:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+        outcome = "applied" if applied else ("dry_run" if dry_run else "refused")
+        return self._log(uow, batches, runs, dry_run, outcome, results)
+
+    @staticmethod
+    def _plan_and_write(uow: UnitOfWork, batches: Sequence[ImportBatch], dry_run: bool, bar: _Bar) -> tuple[
+            list[tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]], bool]:
+        """Plan every batch and write them while no row is rejected; when applying, disable the accounts
+        due and queue (with `bar`: write) the audit records. The caller keeps or rolls back the savepoint.
+        Returns (plans, applied)."""
         planned: list[tuple[_Plan | _SubjectPlan | _ClassPlan, list[_Row]]] = []
         events: list[AuditEvent] = []
         refused = False
         for batch in batches:
-            plan, outcomes = _plan(uow, batch)
+            plan, outcomes = _plan(uow, batch, bar.planned)
             refused = refused or any(out.rejected for out in outcomes)
             if not refused:
-                events += plan.write()
+                events += plan.write(bar.written) if isinstance(plan, _Plan) else plan.write()
+            bar.written(1.0)
             planned.append((plan, outcomes))
         applied = not dry_run and not refused
-        results = [_report_changes(plan, outcomes) for plan, outcomes in planned]
         if applied:
             _cleaned.cache_clear()  # the cleaned rows are personal data: not kept past the import
-            savepoint.commit()
             for plan, _ in planned:
                 if isinstance(plan, _Plan):
                     plan.disable_due_accounts()
             uow.audit_events(events)
-        else:
-            savepoint.rollback()
-        outcome = "applied" if applied else ("dry_run" if dry_run else "refused")
+            if bar.progress is not None:  # written now (in the savepoint), a chunk at a time: the bar moves
+                uow.write_audit(AUDIT_CHUNK, bar.audited)  # and a cancel still rolls everything back
+        return planned, applied
+
+    def _log(self, uow: UnitOfWork, batches: Sequence[ImportBatch], runs: Sequence[RunInfo], dry_run: bool,
+             outcome: str, results: Sequence[tuple[list[Change], list[RowProblem], dict[str, int]] | None],
+             ) -> list[ImportReport]:
+        """One ImportRun log row and one audit record per batch (`results[i]` None: nothing counted)."""
         reports = []
-        for batch, run, (changes, problems, counts) in zip(batches, runs, results, strict=True):
+        for batch, run, result in zip(batches, runs, results, strict=True):
+            changes, problems, counts = result or ([], [], dict.fromkeys(KINDS, 0))
             started = run.started_at or utcnow()
             log = ImportRun(school_id=uow.school_id, user_id=uow.actor.user_id, login=uow.actor.login,
                             file_name=run.file_name[:255], sha256=run.sha256, format=run.format,
@@ -1568,9 +1656,10 @@ class ImportService(Service):
             uow.session.flush()
             summary = ", ".join(f"{k} {v}" for k, v in counts.items())
             uow.audit(f"import.{outcome if outcome != 'applied' else 'apply'}", object_type="import_run",
-                      object_id=log.id, detail=f"{batch.entity}; {run.format}; {batch.mode}; {summary}")
-            reports.append(ImportReport(log.id, batch.entity, batch.mode, dry_run, applied, len(batch.records),
-                                        counts, changes, problems))
+                      object_id=log.id, detail=f"{batch.entity}; {run.format}; {batch.mode}; {summary}",
+                      outcome="failed" if outcome == "cancelled" else "ok")
+            reports.append(ImportReport(log.id, batch.entity, batch.mode, dry_run, outcome == "applied",
+                                        len(batch.records), counts, changes, problems))
         return reports
 
     @service("import.run", write=False)

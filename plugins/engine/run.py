@@ -4,6 +4,8 @@
 service on them: with `dry_run=True` inside a transaction that is rolled back (the real code path), else
 for real after the automatic backup. Both log the attempt. A TUI wizard calls `prepare`, shows
 `Prepared.columns` for editing (calling `prepare` again with `ImportOptions.mapping`), then `execute` twice.
+Both take an optional `progress(done, total)` that may raise core.errors.Cancelled: the import then writes
+nothing (the attempt is logged as cancelled) and Cancelled propagates.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from zhurnal.core.errors import ZhurnalError
+from zhurnal.core.errors import Progress, ZhurnalError
 from zhurnal.core.models import utcnow
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.imports import MODES, ImportBatch, ImportReport, ImportService, OrderRef, Record, RunInfo
@@ -286,11 +288,12 @@ def _prepare_table(store: Store, actor: Actor, importer: Importer, parsed: Parse
                     options.today, table.name)
 
 
-def auto_backup(store: Store, actor: Actor, reason: str = "import") -> str | None:
+def auto_backup(store: Store, actor: Actor, reason: str = "import", progress: Progress | None = None) -> str | None:
     """The automatic backup before an apply: `zhurnal.core.backup.service.auto_backup(store, reason)`, which
     decides itself whether backups are configured (None when not). Looked up lazily: without the backup
-    module the import goes on without a backup. A failing backup stops the import before anything is
-    written. The acting user is passed when the function accepts `actor`, so the backup is theirs."""
+    module the import goes on without a backup. A failing (or cancelled) backup stops the import before
+    anything is written. The acting user is passed when the function accepts `actor`, so the backup is theirs;
+    `progress` when it accepts that (the bar runs through the backup, then again through the import)."""
     try:
         module: Any = importlib.import_module(BACKUP_MODULE)
     except ModuleNotFoundError as exc:
@@ -300,8 +303,11 @@ def auto_backup(store: Store, actor: Actor, reason: str = "import") -> str | Non
     function = getattr(module, "auto_backup", None)
     if function is None:
         return None
-    accepts_actor = "actor" in inspect.signature(function).parameters
-    done = function(store, reason, actor=actor) if accepts_actor else function(store, reason)
+    parameters = inspect.signature(function).parameters
+    extra: dict[str, Any] = {"actor": actor} if "actor" in parameters else {}
+    if progress is not None and "progress" in parameters:
+        extra["progress"] = progress
+    done = function(store, reason, **extra)
     return None if done is None else str(done)
 
 
@@ -339,27 +345,31 @@ def _run_info(prepared: Prepared, started: datetime) -> RunInfo:
 
 
 @_without_gc_pauses
-def execute(hub: Hub, store: Store, actor: Actor, prepared: Prepared, *, dry_run: bool) -> ImportResult:
-    """Dry run (rolled back) or apply (one transaction, after the automatic backup); both are logged."""
+def execute(hub: Hub, store: Store, actor: Actor, prepared: Prepared, *, dry_run: bool,
+            progress: Progress | None = None) -> ImportResult:
+    """Dry run (rolled back) or apply (one transaction, after the automatic backup); both are logged.
+    `progress(done, total)` runs through the backup, then through the import (ImportService.apply); when it
+    raises Cancelled nothing is written and Cancelled propagates."""
     started = utcnow()
-    backup = None if dry_run else auto_backup(store, actor)
+    backup = None if dry_run else auto_backup(store, actor, progress=progress)
     batch = ImportBatch(prepared.entity, prepared.records, prepared.mode, prepared.default_order, prepared.today)
-    report = ImportService(store).apply(actor, batch, _run_info(prepared, started), dry_run=dry_run)
+    report = ImportService(store).apply(actor, batch, _run_info(prepared, started), dry_run=dry_run,
+                                        progress=progress)
     return _result(prepared, report, backup)
 
 
 @_without_gc_pauses
 def execute_all(hub: Hub, store: Store, actor: Actor, prepared: Sequence[Prepared], *,
-                dry_run: bool) -> list[ImportResult]:
+                dry_run: bool, progress: Progress | None = None) -> list[ImportResult]:
     """`execute` for the tables of one bundle (`prepare_all`): one backup, one transaction for all of them
     (ImportService.apply_all); a rejected row in any table refuses every table. One result per table."""
     if not prepared:
         return []
     started = utcnow()
-    backup = None if dry_run else auto_backup(store, actor)
+    backup = None if dry_run else auto_backup(store, actor, progress=progress)
     batches = [ImportBatch(p.entity, p.records, p.mode, p.default_order, p.today) for p in prepared]
     reports = ImportService(store).apply_all(actor, batches, [_run_info(p, started) for p in prepared],
-                                             dry_run=dry_run)
+                                             dry_run=dry_run, progress=progress)
     return [_result(p, r, backup) for p, r in zip(prepared, reports, strict=True)]
 
 

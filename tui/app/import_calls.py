@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zhurnal.core.config import ConfigError
+from zhurnal.core.errors import Progress
 from zhurnal.core.locations import exports_dir, imports_dir
 from zhurnal.core.services.users import UserService
 from zhurnal.plugins.engine.export import STRUCTURE, ExportFailed, ExportResult, export
@@ -110,9 +111,11 @@ def draft_import(ctx: Context, hub: Hub, path: Path, options: ImportOptions) -> 
     return MappingDraft(path.name, entity, columns, problems)
 
 
-def run_import(ctx: Context, hub: Hub, prepared: Prepared, *, dry_run: bool) -> ImportResult:
-    """The dry run (rolled back) or the apply (one transaction after the automatic backup); both logged."""
-    return execute(hub, ctx.store, ctx.signed_in(), prepared, dry_run=dry_run)
+def run_import(ctx: Context, hub: Hub, prepared: Prepared, *, dry_run: bool,
+               progress: Progress | None = None) -> ImportResult:
+    """The dry run (rolled back) or the apply (one transaction after the automatic backup); both logged.
+    `progress(done, total)` may raise Cancelled: nothing is written (see plugins.engine.run.execute)."""
+    return execute(hub, ctx.store, ctx.signed_in(), prepared, dry_run=dry_run, progress=progress)
 
 
 def default_export_path(entity: str, extension: str, day: str) -> Path:

@@ -25,8 +25,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from zhurnal.core.backup.service import BackupInfo, Cancelled, Progress, RestorePlan
-from zhurnal.core.errors import ZhurnalError
+from zhurnal.core.backup.service import BackupInfo, Progress, RestorePlan
+from zhurnal.core.errors import Cancelled, ZhurnalError
 from zhurnal.tui.app import workers
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import (
@@ -37,6 +37,7 @@ from zhurnal.tui.app.messages import (
     CallFailed,
     RestoreFinished,
 )
+from zhurnal.tui.app.progress import cancellable
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.secret_prompt import SecretPrompt
 from zhurnal.tui.app.widgets.footer import KeyFooter
@@ -250,18 +251,7 @@ class BackupsScreen(AppScreen):
     def reporter(self) -> Progress:
         """The core's progress callback, for the running worker: posts the bar's position when it moves by
         a tenth of a per cent, and raises Cancelled once Escape was pressed or the screen left."""
-        worker = get_current_worker()
-        shown = -1
-
-        def report(done: int, total: int) -> None:
-            nonlocal shown
-            if self.cancel_requested.is_set() or worker.is_cancelled:
-                raise Cancelled()
-            permille = done * 1000 // max(total, 1)
-            if permille != shown:
-                shown = permille
-                self.post_message(BackupProgress(done, total))
-        return report
+        return cancellable(self, self.cancel_requested, BackupProgress)
 
     @on(BackupProgress)
     def progressed(self, message: BackupProgress) -> None:

@@ -8,11 +8,14 @@ from the last import of the same format and entity); the field of the highlighte
 selector below the table, which reads the file again with the user's mapping. F9 runs the dry run. Step 3
 shows the counts, every error with its row and column, and the changes. F9 asks for confirmation and applies
 in a worker (the engine makes the automatic backup first) while a progress bar runs; step 4 is the result.
-Escape goes back a step. Every call goes through tui/app/import_calls.py, the engine `zhurnal import` uses.
+Escape goes back a step; while a dry run or an apply runs it cancels it (asking nothing: the engine rolls the
+one transaction back, so nothing is written), as does leaving the screen. Every call goes through
+tui/app/import_calls.py, the engine `zhurnal import` uses.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -25,7 +28,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Select, Static
 
-from zhurnal.core.errors import ZhurnalError
+from zhurnal.core.errors import Cancelled, ZhurnalError
 from zhurnal.plugins.builtin.russian_layout import LAYOUTS
 from zhurnal.plugins.engine.mapping import MappedColumn
 from zhurnal.plugins.engine.run import ImportFailed, ImportOptions, ImportResult, Prepared
@@ -33,6 +36,7 @@ from zhurnal.tui.app import import_calls
 from zhurnal.tui.app.import_calls import ENTITIES, HubData, MappingDraft
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import CallFailed
+from zhurnal.tui.app.progress import cancellable
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
 from zhurnal.tui.app.widgets.footer import KeyFooter
@@ -76,6 +80,23 @@ class ImportRan(Message):
         self.result = result
 
 
+class ImportProgress(Message):
+    """How far the running dry run or apply is: (done, total) as the engine reports it."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class ImportCancelled(Message):
+    """The running dry run or apply stopped on Escape (or the screen was left): nothing was written."""
+
+    def __init__(self, dry_run: bool) -> None:
+        super().__init__()
+        self.dry_run = dry_run
+
+
 @dataclass
 class Choice:
     """What the user chose on step 1."""
@@ -114,7 +135,9 @@ class ImportScreen(AppScreen):
         *(f"import.entity.{e}" for e in ENTITIES), *(f"import.mode.{m}" for m in MODES),
         *(f"import.kind.{k}" for k in KINDS),
         *(f"import.source.{s}" for s in ("auto", "remembered", "explicit", "none")))
+    # Escape cancels a running dry run or apply; otherwise the same key goes a step back.
     BINDINGS: ClassVar[list[BindingType]] = [
+        bind("import.cancel", "escape", "cancel"),
         bind("screen.back", "escape", "back"),
         bind("import.read", "f9", "read"),
         bind("import.preview", "f9", "preview"),
@@ -126,6 +149,8 @@ class ImportScreen(AppScreen):
         super().__init__(id="import-screen")
         self.step = "file"
         self.busy = False
+        self.running = False  # a dry run or an apply: Escape cancels it
+        self.cancel_requested = threading.Event()
         self.hub: HubData | None = None
         self.choice: Choice | None = None
         self.mapping: dict[str, str] | None = None  # the user's own column header -> field ("" unused)
@@ -185,7 +210,7 @@ class ImportScreen(AppScreen):
         self.load()
 
     def finish_loading(self) -> None:
-        self.busy = False
+        self.busy = self.running = False
         self.query_one("#import-progress-area").display = False
         self.refresh_bindings()
 
@@ -238,6 +263,8 @@ class ImportScreen(AppScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.running
         if action == "back":
             return not self.busy
         wanted = {"read": "file", "preview": "mapping", "apply": "preview", "again": "done"}.get(action)
@@ -262,10 +289,23 @@ class ImportScreen(AppScreen):
             self.show_mapping()
 
     def start(self, stage: str) -> None:
-        self.busy = True
+        """A dry run or an apply begins: the bar waits (indeterminate) for the engine's first report."""
+        self.busy = self.running = True
+        self.cancel_requested.clear()
         self.query_one("#import-stage", Static).update(stage)
+        self.query_one("#import-progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#import-progress-area").display = True
         self.refresh_bindings()
+
+    def action_cancel(self) -> None:
+        if not self.running:
+            return
+        self.cancel_requested.set()
+        self.query_one("#import-stage", Static).update(t("import.cancelling"))
+
+    @on(ImportProgress)
+    def progressed(self, message: ImportProgress) -> None:
+        self.query_one("#import-progress", ProgressBar).update(total=max(message.total, 1), progress=message.done)
 
     # ------------------------------------------------------------------------------------ 1: the file
 
@@ -448,15 +488,33 @@ class ImportScreen(AppScreen):
     def run(self, prepared: Prepared, *, dry_run: bool) -> None:
         assert self.hub is not None
         try:
-            result = import_calls.run_import(self.ctx, self.hub.hub, prepared, dry_run=dry_run)
+            result = import_calls.run_import(self.ctx, self.hub.hub, prepared, dry_run=dry_run,
+                                             progress=cancellable(self, self.cancel_requested, ImportProgress))
+        except Cancelled:
+            self.post_message(ImportCancelled(dry_run))
+            return
         except ZhurnalError as exc:
             self.post_message(CallFailed(str(exc), "import-run"))
             return
         self.post_message(ImportRan(result))
 
+    @on(ImportCancelled)
+    def cancelled(self, message: ImportCancelled) -> None:
+        """A cancelled dry run goes back to the mapping; a cancelled apply ends on the result step."""
+        self.busy = self.running = False
+        self.query_one("#import-progress-area").display = False
+        if message.dry_run:
+            self.show_mapping()
+            self.query_one("#import-status", Static).update(Text(t("import.dry_run.cancelled"), style=WARN))
+            return
+        self.query_one("#import-summary", Static).update(Text(t("import.cancelled"), style=BAD))
+        self.query_one("#import-table", DataTable).clear(columns=True)
+        self.query_one("#import-status", Static).update(Text(t("import.done.hint")))
+        self.show_step("done")
+
     @on(ImportRan)
     def ran(self, message: ImportRan) -> None:
-        self.busy = False
+        self.busy = self.running = False
         self.query_one("#import-progress-area").display = False
         result = message.result
         if result.report.dry_run:
