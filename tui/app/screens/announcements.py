@@ -22,7 +22,7 @@ from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.labels import day
 from zhurnal.tui.app.messages import AnnouncementChanged, AnnouncementsLoaded, CallFailed, ClassesLoaded, FormRefused
 from zhurnal.tui.app.screens.base import AppScreen
-from zhurnal.tui.app.screens.confirm import ConfirmScreen
+from zhurnal.tui.app.screens.confirm import ConfirmScreen, leave_form
 from zhurnal.tui.app.screens.news import NewsItem, NewsScreen, moment
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.app.widgets.form import Field, show_problems
@@ -312,14 +312,4 @@ class AnnouncementFormScreen(AppScreen):
 
     def action_back(self) -> None:
         typed = self.query_one("#ann-title", Input).value or self.query_one("#ann-body", TextArea).text
-        if not typed.strip():
-            self.dismiss(None)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen(t("form.discard.title"), t("form.discard.question"),
-                                           yes=t("form.discard.yes"), no=t("form.discard.no"),
-                                           default_yes=False), answered)
+        leave_form(self, bool(typed.strip()))

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 from zhurnal.tui.app.keys import bind
@@ -59,3 +59,18 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+def leave_form(screen: Screen[None], unsaved: bool, question: str | None = None) -> None:
+    """Close a form: at once when nothing typed would be lost, else after asking (No is the default)."""
+    if not unsaved:
+        screen.dismiss(None)
+        return
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            screen.dismiss(None)
+
+    screen.app.push_screen(ConfirmScreen(t("form.discard.title"), question or t("form.discard.question"),
+                                         yes=t("form.discard.yes"), no=t("form.discard.no"),
+                                         default_yes=False), answered)

@@ -22,11 +22,10 @@ from zhurnal.tui.app.context import Context
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import FormRefused
 from zhurnal.tui.app.screens.base import AppScreen
-from zhurnal.tui.app.screens.confirm import ConfirmScreen
+from zhurnal.tui.app.screens.confirm import leave_form
 from zhurnal.tui.app.structure_messages import FormDone
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.app.widgets.form import show_problems
-from zhurnal.tui.i18n import t
 
 Call = Callable[[Context], object]
 
@@ -149,17 +148,7 @@ class EditFormScreen(AppScreen):
         self.dismiss(None)
 
     def action_back(self) -> None:
-        if not self.dirty():
-            self.dismiss(None)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen(t("form.discard.title"), t("form.discard.question"),
-                                           yes=t("form.discard.yes"), no=t("form.discard.no"),
-                                           default_yes=False), answered)
+        leave_form(self, self.dirty())
 
 
 def chosen_int(select: Select[int]) -> int | None:

@@ -21,7 +21,7 @@ from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.labels import day
 from zhurnal.tui.app.messages import FormRefused
 from zhurnal.tui.app.screens.base import AppScreen
-from zhurnal.tui.app.screens.confirm import ConfirmScreen
+from zhurnal.tui.app.screens.confirm import ConfirmScreen, leave_form
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.app.widgets.form import Field, show_problems
 from zhurnal.tui.i18n import t
@@ -170,14 +170,4 @@ class LessonFormScreen(AppScreen):
         self.dismiss(None)
 
     def action_back(self) -> None:
-        if not self.writable or not self.changed():
-            self.dismiss(None)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen(t("form.discard.title"), t("form.discard.question"),
-                                           yes=t("form.discard.yes"), no=t("form.discard.no"),
-                                           default_yes=False), answered)
+        leave_form(self, self.writable and self.changed())

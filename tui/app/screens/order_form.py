@@ -20,7 +20,7 @@ from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.labels import day
 from zhurnal.tui.app.messages import FormRefused, OrderSaved
 from zhurnal.tui.app.screens.base import AppScreen
-from zhurnal.tui.app.screens.confirm import ConfirmScreen
+from zhurnal.tui.app.screens.confirm import leave_form
 from zhurnal.tui.app.screens.orders import kind_labels
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.app.widgets.form import Field, show_problems
@@ -118,15 +118,4 @@ class OrderFormScreen(AppScreen):
         self.dismiss(None)
 
     def action_back(self) -> None:
-        typed = any(self.value(n) for n in ("number", "title", "text"))
-        if not typed:
-            self.dismiss(None)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen(t("form.discard.title"), t("form.discard.question"),
-                                           yes=t("form.discard.yes"), no=t("form.discard.no"),
-                                           default_yes=False), answered)
+        leave_form(self, any(self.value(n) for n in ("number", "title", "text")))

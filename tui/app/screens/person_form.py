@@ -29,7 +29,7 @@ from zhurnal.tui.app.messages import (
     SaveConflict,
 )
 from zhurnal.tui.app.screens.base import AppScreen
-from zhurnal.tui.app.screens.confirm import ConfirmScreen
+from zhurnal.tui.app.screens.confirm import ConfirmScreen, leave_form
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.app.widgets.form import Field, show_problems
 from zhurnal.tui.i18n import t
@@ -254,14 +254,4 @@ class PersonFormScreen(AppScreen):
     # ------------------------------------------------------------------------------------------------ back
 
     def action_back(self) -> None:
-        if not self.dirty():
-            self.dismiss(None)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen(t("form.discard.title"), t("form.discard.question"),
-                                           yes=t("form.discard.yes"), no=t("form.discard.no"),
-                                           default_yes=False), answered)
+        leave_form(self, self.dirty())

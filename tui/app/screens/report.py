@@ -19,7 +19,7 @@ from zhurnal.core.services.support import TicketDetail
 from zhurnal.tui.app import workers
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import FormRefused, TicketLoaded
-from zhurnal.tui.app.screens.confirm import ConfirmScreen
+from zhurnal.tui.app.screens.confirm import leave_form
 from zhurnal.tui.i18n import t
 
 if TYPE_CHECKING:
@@ -111,14 +111,4 @@ class ReportScreen(ModalScreen[None]):
             self.say(t("error.unexpected", detail=str(event.worker.error)))
 
     def action_back(self) -> None:
-        if not self.text().strip():
-            self.dismiss(None)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen(t("form.discard.title"), t("report.discard"),
-                                           yes=t("form.discard.yes"), no=t("form.discard.no"),
-                                           default_yes=False), answered)
+        leave_form(self, bool(self.text().strip()), t("report.discard"))

@@ -21,7 +21,7 @@ from zhurnal.tui.app import workers
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import CallFailed, FormRefused, TicketLoaded, TicketsLoaded
 from zhurnal.tui.app.screens.base import AppScreen
-from zhurnal.tui.app.screens.confirm import ConfirmScreen
+from zhurnal.tui.app.screens.confirm import ConfirmScreen, leave_form
 from zhurnal.tui.app.screens.news import moment
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.i18n import t
@@ -301,14 +301,4 @@ class TicketScreen(AppScreen):
             self.post_message(TicketLoaded(ticket))
 
     def action_back(self) -> None:
-        if not self.query_one("#ticket-text", TextArea).text.strip():
-            self.dismiss(None)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen(t("form.discard.title"), t("report.discard"),
-                                           yes=t("form.discard.yes"), no=t("form.discard.no"),
-                                           default_yes=False), answered)
+        leave_form(self, bool(self.query_one("#ticket-text", TextArea).text.strip()), t("report.discard"))
