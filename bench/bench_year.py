@@ -30,6 +30,7 @@ if str(HERE) not in sys.path:
 
 from common import Result, cpu_baseline, pg_answers, pg_store, skipped  # noqa: E402
 
+from zhurnal.core.demo.year_marks import give_year_marks  # noqa: E402
 from zhurnal.core.store import Store  # noqa: E402
 
 TODAY = date(2026, 11, 28)
@@ -42,35 +43,6 @@ MEMORY_TARGET_MB = 500.0
 _LAUNCHER = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
 CPU_REF_S = 0.091  # bench_demo.py's fixed CPU loop on the reference machine (2 vCPU, 2026-11-28)
 PASSWORD = "correct horse battery staple 42"
-
-
-def give_year_marks(store: Store) -> None:
-    """A confirmed year mark for every active student in every subject taught to their class, in bulk (the
-    demo has no term marks, and closing refuses while final marks are missing); as tests/year_support.py."""
-    from sqlalchemy import select
-
-    from zhurnal.core.models import Enrolment, SchoolClass, Subject, TeachingAssignment, TermMark, utcnow
-
-    with store.session() as session:
-        taught = session.execute(
-            select(SchoolClass.id, SchoolClass.school_id, SchoolClass.year_id, SchoolClass.name, Subject.id,
-                   Subject.name).distinct()
-            .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
-            .join(Subject, Subject.id == TeachingAssignment.subject_id)
-            .where(TeachingAssignment.deleted_at.is_(None))).all()
-        students: dict[int, list[int]] = {}
-        for class_id, person_id in session.execute(select(Enrolment.class_id, Enrolment.person_id).where(
-                Enrolment.end_date.is_(None))):
-            students.setdefault(class_id, []).append(person_id)
-        rows = [{"school_id": school_id, "year_id": year_id, "term_kind": "year", "term_number": 0,
-                 "student_id": student, "subject_id": subject_id, "class_id": class_id, "subject_name": subject,
-                 "class_name": class_name, "value": "5" if student % 3 else "4", "confirmed_at": utcnow(),
-                 "version": 1}
-                for class_id, school_id, year_id, class_name, subject_id, subject in taught
-                for student in students.get(class_id, [])]
-        for start in range(0, len(rows), 20000):
-            session.execute(TermMark.__table__.insert(), rows[start:start + 20000])
-        session.commit()
 
 
 def _measure(store: Store, folder: Path) -> dict[str, float | int]:

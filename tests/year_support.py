@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, DemoTemplates, checkpoint
+from zhurnal.core.demo.year_marks import give_year_marks
 from zhurnal.core.models import (
     AcademicYear,
     CurriculumItem,
@@ -45,34 +46,6 @@ def next_terms() -> list[TermInput]:
             for n, (name, start, end) in enumerate(default_terms(2027, "quarter"), 1)]
 
 
-
-
-def give_year_marks(store: Store) -> int:
-    """A confirmed year mark for every active student in every subject taught to their class (the end of a year
-    whose journal is complete), inserted in bulk; returns how many."""
-    from zhurnal.core.models import Subject, TermMark, utcnow
-
-    with store.session() as session:
-        taught = session.execute(
-            select(SchoolClass.id, SchoolClass.school_id, SchoolClass.year_id, SchoolClass.name, Subject.id,
-                   Subject.name).distinct()
-            .join(TeachingAssignment, TeachingAssignment.class_id == SchoolClass.id)
-            .join(Subject, Subject.id == TeachingAssignment.subject_id)
-            .where(TeachingAssignment.deleted_at.is_(None))).all()
-        students: dict[int, list[int]] = {}
-        for class_id, person_id in session.execute(select(Enrolment.class_id, Enrolment.person_id).where(
-                Enrolment.end_date.is_(None))):
-            students.setdefault(class_id, []).append(person_id)
-        rows = [{"school_id": school_id, "year_id": year_id, "term_kind": "year", "term_number": 0,
-                 "student_id": student, "subject_id": subject_id, "class_id": class_id, "subject_name": subject,
-                 "class_name": class_name, "value": "5" if student % 3 else "4", "confirmed_at": utcnow(),
-                 "version": 1}
-                for class_id, school_id, year_id, class_name, subject_id, subject in taught
-                for student in students.get(class_id, [])]
-        if rows:
-            session.execute(TermMark.__table__.insert(), rows)
-        session.commit()
-    return len(rows)
 
 
 def demo_store(engine_name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
