@@ -23,7 +23,7 @@ from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import FormRefused
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.widgets.footer import KeyFooter
-from zhurnal.tui.app.widgets.form import Field, show_problems
+from zhurnal.tui.app.widgets.form import Field, say_problems
 from zhurnal.tui.app.widgets.person_picker import PersonPicker
 from zhurnal.tui.i18n import t
 
@@ -97,11 +97,7 @@ class AccountFormScreen(AppScreen):
         return tuple(found.first(SelectionList).selected) if found else ()
 
     def say(self, problems: list[Problem], text: str = "") -> None:
-        unclaimed = show_problems(self, problems)
-        lines = ([text] if text else []) + [p.message for p in unclaimed]
-        message = self.query_one("#account-message", Static)
-        message.update("\n".join(lines))
-        message.set_class(bool(lines), "-error")
+        say_problems(self, self.query_one("#account-message", Static), problems, text)
 
     @on(Input.Submitted, "#account-confirm")
     def confirm_submitted(self, event: Input.Submitted) -> None:

@@ -25,7 +25,7 @@ from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen, leave_form
 from zhurnal.tui.app.screens.news import NewsItem, NewsScreen, moment
 from zhurnal.tui.app.widgets.footer import KeyFooter
-from zhurnal.tui.app.widgets.form import Field, show_problems
+from zhurnal.tui.app.widgets.form import Field, say_problems
 from zhurnal.tui.i18n import t
 
 
@@ -264,11 +264,7 @@ class AnnouncementFormScreen(AppScreen):
         return Audience(roles=tuple(str(r) for r in roles), class_ids=tuple(int(c) for c in classes))
 
     def say(self, problems: list[Problem], text: str = "") -> None:
-        unclaimed = show_problems(self, problems)
-        lines = ([text] if text else []) + [p.message for p in unclaimed]
-        message = self.query_one("#announcement-message", Static)
-        message.update("\n".join(lines))
-        message.set_class(bool(lines), "-error")
+        say_problems(self, self.query_one("#announcement-message", Static), problems, text)
 
     def action_save(self) -> None:
         if self.saving:

@@ -25,7 +25,7 @@ from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.confirm import leave_form
 from zhurnal.tui.app.structure_messages import FormDone
 from zhurnal.tui.app.widgets.footer import KeyFooter
-from zhurnal.tui.app.widgets.form import show_problems
+from zhurnal.tui.app.widgets.form import say_problems
 
 Call = Callable[[Context], object]
 
@@ -93,11 +93,7 @@ class EditFormScreen(AppScreen):
         self.focus_next()
 
     def say(self, problems: list[Problem], text: str = "") -> None:
-        unclaimed = show_problems(self, problems)
-        lines = ([text] if text else []) + [p.message for p in unclaimed]
-        message = self.query_one("#edit-message", Static)
-        message.update("\n".join(lines))
-        message.set_class(bool(lines), "-error")
+        say_problems(self, self.query_one("#edit-message", Static), problems, text)
 
     def action_save(self) -> None:
         if self.saving:

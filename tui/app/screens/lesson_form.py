@@ -23,7 +23,7 @@ from zhurnal.tui.app.messages import FormRefused
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen, leave_form
 from zhurnal.tui.app.widgets.footer import KeyFooter
-from zhurnal.tui.app.widgets.form import Field, show_problems
+from zhurnal.tui.app.widgets.form import Field, say_problems
 from zhurnal.tui.i18n import t
 
 
@@ -84,11 +84,7 @@ class LessonFormScreen(AppScreen):
         self.focus_next()
 
     def say(self, problems: list[Problem], text: str = "") -> None:
-        unclaimed = show_problems(self, problems)
-        lines = ([text] if text else []) + [p.message for p in unclaimed]
-        message = self.query_one("#lesson-message", Static)
-        message.update("\n".join(lines))
-        message.set_class(bool(lines) and self.writable, "-error")
+        say_problems(self, self.query_one("#lesson-message", Static), problems, text, error=self.writable)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return self.writable if action == "save" else True

@@ -27,7 +27,7 @@ from zhurnal.tui.app.messages import CallFailed, ClassesLoaded, FormRefused, Mov
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
 from zhurnal.tui.app.widgets.footer import KeyFooter
-from zhurnal.tui.app.widgets.form import Field, show_problems
+from zhurnal.tui.app.widgets.form import Field, say_problems
 from zhurnal.tui.app.widgets.person_picker import PersonPicker
 from zhurnal.tui.app.workers import Movement
 from zhurnal.tui.i18n import t
@@ -133,11 +133,7 @@ class MovementScreen(AppScreen):
     # ---------------------------------------------------------------------------------------------- apply
 
     def say(self, problems: list[Problem], text: str = "", *, error: bool = True) -> None:
-        unclaimed = show_problems(self, problems)
-        lines = ([text] if text else []) + [p.message for p in unclaimed]
-        message = self.query_one("#movement-message", Static)
-        message.update("\n".join(lines))
-        message.set_class(error and bool(lines), "-error")
+        say_problems(self, self.query_one("#movement-message", Static), problems, text, error=error)
 
     def gather(self) -> tuple[Movement | None, str, list[Problem]]:
         """The movement the form describes and its summary for the confirmation, or the problems found."""

@@ -23,7 +23,7 @@ from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.confirm import leave_form
 from zhurnal.tui.app.screens.orders import kind_labels
 from zhurnal.tui.app.widgets.footer import KeyFooter
-from zhurnal.tui.app.widgets.form import Field, show_problems
+from zhurnal.tui.app.widgets.form import Field, say_problems
 from zhurnal.tui.i18n import t
 
 
@@ -69,11 +69,7 @@ class OrderFormScreen(AppScreen):
         self.focus_next()
 
     def say(self, problems: list[Problem], text: str = "") -> None:
-        unclaimed = show_problems(self, problems)
-        lines = ([text] if text else []) + [p.message for p in unclaimed]
-        message = self.query_one("#order-message", Static)
-        message.update("\n".join(lines))
-        message.set_class(bool(lines), "-error")
+        say_problems(self, self.query_one("#order-message", Static), problems, text)
 
     def action_save(self) -> None:
         if self.saving:

@@ -24,7 +24,7 @@ from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import FormRefused
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.widgets.footer import KeyFooter
-from zhurnal.tui.app.widgets.form import Field, show_problems
+from zhurnal.tui.app.widgets.form import Field, say_problems
 from zhurnal.tui.i18n import t
 
 
@@ -76,11 +76,7 @@ class PasswordScreen(AppScreen):
             self.focus_next()
 
     def say(self, problems: list[Problem], text: str = "") -> None:
-        unclaimed = show_problems(self, problems)
-        lines = ([text] if text else []) + [p.message for p in unclaimed]
-        message = self.query_one("#password-message", Static)
-        message.update("\n".join(lines))
-        message.set_class(bool(lines), "-error")
+        say_problems(self, self.query_one("#password-message", Static), problems, text)
 
     def action_save(self) -> None:
         if self.saving:

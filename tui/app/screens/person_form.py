@@ -31,7 +31,7 @@ from zhurnal.tui.app.messages import (
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen, leave_form
 from zhurnal.tui.app.widgets.footer import KeyFooter
-from zhurnal.tui.app.widgets.form import Field, show_problems
+from zhurnal.tui.app.widgets.form import Field, say_problems
 from zhurnal.tui.i18n import t
 
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "snils", "phone", "email", "address")
@@ -142,12 +142,7 @@ class PersonFormScreen(AppScreen):
         return {name for name in TEXT_FIELDS if not self.text(name)}
 
     def say(self, problems: list[Problem], text: str = "") -> None:
-        unclaimed = show_problems(self, problems)
-        lines = [text] if text else []
-        lines += [p.message for p in unclaimed]
-        message = self.query_one("#person-message", Static)
-        message.update("\n".join(lines))
-        message.set_class(bool(lines), "-error")
+        say_problems(self, self.query_one("#person-message", Static), problems, text)
 
     # ---------------------------------------------------------------------------------------------- saving
 

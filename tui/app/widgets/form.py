@@ -59,6 +59,15 @@ def show_problems(root: DOMNode, problems: Iterable[Problem]) -> list[Problem]:
     return unclaimed
 
 
+def say_problems(root: DOMNode, message: Static, problems: Iterable[Problem], text: str = "",
+                 error: bool = True) -> None:
+    """The core's problems under their fields; `text` and the problems no field claims in `message` (the
+    line under the form), red when `error` and anything is said."""
+    lines = ([text] if text else []) + [p.message for p in show_problems(root, problems)]
+    message.update("\n".join(lines))
+    message.set_class(error and bool(lines), "-error")
+
+
 def field_of(root: DOMNode, name: str) -> Field:
     """The field of `root` showing the core's field `name`."""
     return next(f for f in root.query(Field) if name in f.names)
