@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests import year_support
 from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
 from tests.year_support import snapshot
-from zhurnal.core.models import AcademicYear, Enrolment
+from zhurnal.core.models import AcademicYear, Enrolment, SchoolClass, TermMark
 from zhurnal.tui.cli import main
 
 OPEN = ("year", "open", "--name", "2027/2028", "--start", "2027-09-01", "--end", "31.08.2028",
@@ -97,6 +97,24 @@ def test_close_refused_without_orders_then_applied_then_undone(demo, tmp_path: P
     code, out = run(demo, "year", "undo", "--yes")
     assert code == 0 and snapshot(demo) == before
     assert years(demo)["2026/2027"] == "open"
+
+
+def test_a_dry_run_of_closing_refuses_missing_final_marks_as_the_real_run_does(demo, capsys):
+    assert run(demo, *OPEN, "--yes")[0] == 0
+    with demo.session() as session:  # one class's final marks not given yet
+        class_id = session.scalar(select(SchoolClass.id).where(SchoolClass.name == "5А")
+                                  .order_by(SchoolClass.id).limit(1))
+        session.execute(TermMark.__table__.delete().where(TermMark.class_id == class_id))
+        session.commit()
+    before = snapshot(demo)
+    for extra in (("--dry-run",), ("--yes",)):
+        code, out = run(demo, "year", "close", *ORDERS, *extra)
+        err = capsys.readouterr().err
+        assert code == 1 and "Пробный прогон" not in out, out
+        assert "Не выставлены итоговые отметки" in err and "--ignore-missing-marks" in err and "5А, " in err
+    assert snapshot(demo) == before
+    code, out = run(demo, "year", "close", *ORDERS, "--dry-run", "--ignore-missing-marks")
+    assert code == 0 and "Пробный прогон: ничего не изменено" in out
 
 
 def test_undo_with_nothing_to_undo_fails_for_scripts(demo, capsys):

@@ -71,6 +71,19 @@ def _problems(ctx: Context, problems: Sequence[Any]) -> None:
         print(f"  - {p.message}", file=sys.stderr)
 
 
+def _missing_marks(preview: Any, shown: int = 10) -> None:
+    """The final marks the journal still lacks, as `apply_close` counts them (closing refuses without
+    --ignore-missing-marks), so a dry run says what the real run would say."""
+    missing = preview.missing_marks
+    print(f"Не выставлены итоговые отметки: {len(missing)} (класс, предмет); закрыть год без них можно с "
+          "--ignore-missing-marks", file=sys.stderr)
+    for m in missing[:shown]:
+        print(f"  - {m.class_name}, {m.subject_name} ({m.teacher_name or 'учитель не назначен'}): "
+              f"обучающихся {m.students}", file=sys.stderr)
+    if len(missing) > shown:
+        print(f"  … и ещё {len(missing) - shown}", file=sys.stderr)
+
+
 # ---------------------------------------------------------------------------------------------------- open
 
 
@@ -212,6 +225,8 @@ def cmd_plan(ctx: Context) -> int:
         if preview.problems:
             ctx.print(f"Применить нельзя, проблем: {len(preview.problems)}")
             _problems(ctx, preview.problems)
+        if preview.missing_marks:
+            _missing_marks(preview)
     return EXIT_FAILED if preview.problems else EXIT_OK
 
 
@@ -235,6 +250,10 @@ def cmd_close(ctx: Context) -> int:
     if preview.problems:
         print(f"zhurnal: закрыть год {plan.year_name} нельзя:", file=sys.stderr)
         _problems(ctx, preview.problems)
+        return EXIT_FAILED
+    if preview.missing_marks and not ctx.args.ignore_missing_marks:
+        print(f"zhurnal: закрыть год {plan.year_name} нельзя:", file=sys.stderr)
+        _missing_marks(preview)
         return EXIT_FAILED
     if ctx.args.dry_run:
         ctx.print("Пробный прогон: ничего не изменено")
