@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, ProgressBar, Select
+from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_import_support import runs, write_csv
@@ -287,9 +287,13 @@ def test_export_writes_the_file_after_the_password(demo, actor, data_folder):  #
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, SecretPrompt)
+        box = app.screen.query_one("#password-box").region  # the window is centred, not in a corner
+        assert box.x > 0 and box.y > 0
         await pilot.press(*"not my password", "enter")
         await settle(pilot)
         assert not path.exists()  # a wrong password writes nothing
+        status = str(screen.query_one("#export-status", Static).render())
+        assert "Неверный пароль" in status and "Запись" not in status  # says why, not "writing…" for ever
         await pilot.press("f9")
         await settle(pilot)
         await pilot.press(*ADMIN_PASSWORD, "enter")

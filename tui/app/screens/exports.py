@@ -192,6 +192,14 @@ class ExportScreen(AppScreen):
             return
         self.post_message(ExportWritten(result, path))
 
+    @on(CallFailed)
+    def say_not_written(self, message: CallFailed) -> None:
+        # The status line said "writing…"; it now says why nothing was written, after the toast (which AppScreen
+        # shows for every failure) has gone.
+        if message.where == "export-write":
+            self.query_one("#export-status", Static).update(Text(t("export.failed", reason=message.text),
+                                                                 style="bold red"))
+
     @on(ExportWritten)
     def written(self, message: ExportWritten) -> None:
         self.finish_loading()
