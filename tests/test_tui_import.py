@@ -257,6 +257,33 @@ def test_a_file_refused_for_its_mapping_is_fixed_in_the_wizard(demo, actor, data
     drive(app, scenario)
 
 
+def test_a_message_cut_in_the_table_is_shown_whole_under_it(demo, actor, data_folder):  # noqa: F811
+    # At 80 columns the SNILS checksum message is far wider than the table's last column.
+    header = [*HEADER, "СНИЛС"]
+    write_csv(data_folder / "imports" / "staff.csv", [header, [*GOOD[0], "123-456-789 00"], [*GOOD[1], ""]])
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = await open_import(pilot)
+        screen.query_one("#import-path", Input).value = "staff.csv"
+        screen.query_one("#import-entity", Select).value = "staff"
+        await pilot.press("f9")
+        await settle(pilot)
+        screen.query_one("#import-table", DataTable).focus()
+        await pilot.press("f9")
+        await settle(pilot)
+        assert screen.step == "preview"
+        table = screen.query_one("#import-table", DataTable)
+        cell = str(table.get_row_at(0)[2])
+        assert "проверьте, не допущена ли опечатка" in cell  # the whole text is in the cell ...
+        assert "опечатка" not in screen_text(app).split("\n")[table.region.y + 1]  # ... but cut on screen
+        detail = str(screen.query_one("#import-detail", Static).render())
+        assert detail.startswith("Строка 2, столбец «СНИЛС»: неверное контрольное число")
+        assert "опечатка" in " ".join(detail.split())  # shown whole, wrapped under the table
+
+    drive(app, scenario)
+
+
 def test_an_unreadable_file_is_reported_and_the_wizard_stays_on_the_file(demo, actor, data_folder):  # noqa: F811
     (data_folder / "imports" / "broken.csv").write_bytes("Фамилия;Имя\nИванов;\"Иван\n".encode())
     app = make_app(demo, actor)

@@ -32,6 +32,7 @@ from zhurnal.core.errors import Cancelled, ZhurnalError
 from zhurnal.plugins.builtin.russian_layout import LAYOUTS
 from zhurnal.plugins.engine.mapping import MappedColumn
 from zhurnal.plugins.engine.run import ImportFailed, ImportOptions, ImportResult, Prepared
+from zhurnal.plugins.engine.run import Message as RowMessage
 from zhurnal.tui.app import import_calls
 from zhurnal.tui.app.import_calls import ENTITIES, HubData, MappingDraft
 from zhurnal.tui.app.keys import bind
@@ -126,6 +127,15 @@ def source_label(source: str) -> str:
     return t(f"import.source.{source}")
 
 
+def message_detail(message: RowMessage) -> str:
+    """A result message in full, with its row and column, for the line under the table."""
+    if message.row is not None and message.column:
+        return t("import.detail.cell", row=message.row, column=message.column, what=message.text)
+    if message.row is not None:
+        return t("import.detail.row", row=message.row, what=message.text)
+    return message.text
+
+
 class ImportScreen(AppScreen):
     """The wizard; `step` is one of STEPS and decides what F9 and Escape do."""
 
@@ -150,6 +160,7 @@ class ImportScreen(AppScreen):
         self.step = "file"
         self.busy = False
         self.running = False  # a dry run or an apply: Escape cancels it
+        self.details: dict[str, Text] = {}  # row key of the result table → its message in full
         self.cancel_requested = threading.Event()
         self.hub: HubData | None = None
         self.choice: Choice | None = None
@@ -189,6 +200,7 @@ class ImportScreen(AppScreen):
         with Vertical(id="import-work-step"):
             yield Static("", id="import-summary")
             yield DataTable(id="import-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="import-detail")
             with Horizontal(id="import-field-line", classes="import-line"):
                 yield Label("", id="import-field-label")
                 yield Select[str]([(t("import.field.unused"), UNUSED)], id="import-field", allow_blank=False,
@@ -255,6 +267,7 @@ class ImportScreen(AppScreen):
         self.query_one("#import-file-step").display = step == "file"
         self.query_one("#import-work-step").display = step != "file"
         self.query_one("#import-field-line").display = step == "mapping"
+        self.query_one("#import-detail").display = step in ("preview", "done")
         if step == "file":
             self.query_one("#import-path", Input).focus()
             self.query_one("#import-status", Static).update("")
@@ -451,6 +464,13 @@ class ImportScreen(AppScreen):
         if fields.value != wanted:
             fields.value = wanted
 
+    @on(DataTable.RowHighlighted, "#import-table")
+    def show_detail(self, event: DataTable.RowHighlighted) -> None:
+        # A message longer than the screen is cut in the table; the highlighted one is shown whole below it.
+        if self.step in ("preview", "done"):
+            key = event.row_key.value
+            self.query_one("#import-detail", Static).update(self.details.get(str(key), Text()))
+
     @on(Select.Changed, "#import-field")
     def field_changed(self, event: Select.Changed) -> None:
         if not event.select.has_focus_within or event.value != event.select.value:
@@ -553,12 +573,14 @@ class ImportScreen(AppScreen):
         table.add_column(t("import.col.column"), key="column")
         table.add_column(t("import.col.what"), key="what")
         shown = 0
+        self.details = {}
         for message in [*result.messages, *result.warnings]:
             if shown >= MAX_SHOWN:
                 break
             style = BAD if message.severity == "error" else WARN
             table.add_row(str(message.row or ""), message.column or "", Text(message.text, style=style),
                           key=f"p{shown}")
+            self.details[f"p{shown}"] = Text(message_detail(message), style=style)
             shown += 1
         for change in report.changes:
             if change.kind == "unchanged" or shown >= MAX_SHOWN:
@@ -569,6 +591,7 @@ class ImportScreen(AppScreen):
             if change.detail:
                 what += f" — {change.detail}"
             table.add_row(str(change.row), "", what, key=f"c{shown}")
+            self.details[f"c{shown}"] = Text(t("import.detail.row", row=change.row, what=what))
             shown += 1
         if step == "preview":
             if not result.clean:
