@@ -255,6 +255,29 @@ def test_failed_redemptions_count_towards_the_lock_out(store, admin, world):
         assert s.scalars(select(LoginCode.used_at).where(LoginCode.user_id == petr.user_id)).one() is None
 
 
+def test_check_uses_nothing_up_and_its_failures_count_like_redemptions(store, admin, world):
+    delays: list[float] = []
+    service = CodeService(store, sleep=delays.append)
+    batch = by_name(service.issue(admin, class_id=world["classes"]["5А"], on=ON))
+    anna, petr = batch["Иванова Анна"], batch["Петров Пётр"]
+    service.check(anna.login, anna.code.lower())  # the console asks for the code before the new password
+    service.check(anna.login, anna.code)
+    with store.session() as s:
+        assert s.scalars(select(LoginCode.used_at).where(LoginCode.user_id == anna.user_id)).one() is None
+    with pytest.raises(AuthenticationFailed, match=BAD_CODE):
+        service.check(petr.login, anna.code)  # another account's code
+    for _ in range(4):
+        with pytest.raises(AuthenticationFailed, match=BAD_CODE):
+            service.check(petr.login, "ZZZZZ-ZZZZZ-ZZZZZ")
+    assert [r.object_id for r in records(store, "user.lock")] == [petr.user_id]  # five failures lock, as ever
+    with pytest.raises(AuthenticationFailed) as locked:
+        service.check(petr.login, petr.code)
+    assert str(locked.value) == LOCKED
+    service.redeem(anna.login, anna.code, PASSWORD)  # checked twice, still usable once
+    with pytest.raises(AuthenticationFailed, match=BAD_CODE):
+        service.check(anna.login, anna.code)
+
+
 def test_a_weak_password_is_refused_naming_the_field_and_keeps_the_code(store, service, admin, world):
     alla = by_name(service.issue(admin, class_id=world["classes"]["5А"], on=ON))["Иванова Алла"]
     for weak in ("short pass", f"my {alla.login} forever"):

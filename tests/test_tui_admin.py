@@ -5,15 +5,18 @@ Tests never sleep (`settle` waits for the workers)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import exists, select
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, SelectionList
 
 from tests import test_tui
-from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD
+from tests.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, SEED_TODAY
 from tests.test_tui import drive, make_app, screen_text, settle
-from zhurnal.core.models import AuditRecord, Person, User
+from zhurnal.core.errors import AuthenticationFailed
+from zhurnal.core.models import AuditRecord, Person, SchoolClass, User
 from zhurnal.core.services.accounts import AuthService
+from zhurnal.core.services.codes import BAD_CODE, CodeService
 from zhurnal.core.services.users import UserService
 from zhurnal.core.store import Store
 from zhurnal.tui.app.screens.account import AccountScreen
@@ -22,6 +25,7 @@ from zhurnal.tui.app.screens.audit import AuditScreen
 from zhurnal.tui.app.screens.audit_record import AuditRecordScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
 from zhurnal.tui.app.screens.dashboard import DashboardScreen
+from zhurnal.tui.app.screens.diary import DiaryScreen
 from zhurnal.tui.app.screens.login import LoginScreen
 from zhurnal.tui.app.screens.password import PasswordScreen
 from zhurnal.tui.app.screens.roles import RolesScreen
@@ -288,6 +292,46 @@ def test_a_temporary_password_is_changed_at_login(demo, actor):
     drive(app, scenario)
     signed = AuthService(demo, sleep=lambda _s: None).login(ADMIN_LOGIN, NEW_ADMIN_PASSWORD)
     assert not signed.must_change_password
+
+
+def test_a_letters_code_opens_the_account_and_the_person_chooses_a_password(demo, actor):
+    with demo.session() as session:
+        class_id = session.scalar(select(SchoolClass.id).where(SchoolClass.name == "5А")
+                                  .order_by(SchoolClass.id.desc()))
+    codes = CodeService(demo, sleep=lambda _s: None)
+    student = codes.issue(actor, class_id=class_id, include_active=True, on=SEED_TODAY)[0]
+    chosen = "зелёная лампа на окне"
+    app = make_app(demo)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await pilot.press("f2")  # the letter says: choose the way in with a code
+        assert app.screen.query_one("#password", Input).password is False  # typed from paper, shown
+        await pilot.press(*student.login, "enter", *"ZZZZZ-ZZZZZ-ZZZZZ", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen) and app.ctx.actor is None
+        assert str(app.screen.query_one("#login-message").render()) == BAD_CODE
+        await pilot.press(*student.code.lower(), "enter")  # as printed, in any case
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, PasswordScreen) and app.ctx.actor is None
+        assert not form.query("#password-old") and app.focused is form.query_one("#password-new", Input)
+        await type_into(pilot, "#password-new", "short")
+        await type_into(pilot, "#password-repeat", "short")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "12" in field_of(form, "password").text  # the core's policy; the code is still unused
+        codes.check(student.login, student.code)
+        await type_into(pilot, "#password-new", chosen)
+        await type_into(pilot, "#password-repeat", chosen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.ctx.actor is not None and app.ctx.actor.login == student.login
+        assert isinstance(app.screen, DiaryScreen), screen_text(app)
+
+    drive(app, scenario)
+    assert AuthService(demo, sleep=lambda _s: None).login(student.login, chosen).actor.login == student.login
+    with pytest.raises(AuthenticationFailed, match=BAD_CODE):  # spent
+        codes.check(student.login, student.code)
 
 
 def test_escape_from_the_temporary_password_form_goes_back_to_login(demo, actor):

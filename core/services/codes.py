@@ -505,15 +505,15 @@ class CodeService(Service):
 
     # ---- redeeming ----------------------------------------------------------------------------------
 
-    def redeem(self, login: str, code: str, new_password: str, *, now: datetime | None = None) -> Redeemed:
-        """Set one's own password with a login code. Not permission-checked: the code is the credential.
+    def check(self, login: str, code: str, *, now: datetime | None = None) -> None:
+        """Whether `code` would open `login` now, before the person chooses a password (the console asks for the
+        code first, then the new password). Nothing is used up. Refused exactly as `redeem` refuses, with the
+        same audit records, so a failed check counts towards the lock-out as a failed redemption does."""
+        self._usable(login, code, now or utcnow())
 
-        Refused with the same message (AuthenticationFailed "Код неверен или устарел") when the login is
-        unknown, the code is unknown, used, revoked, expired or belongs to another account; such failures
-        count towards the same lock-out as wrong passwords. A weak password is refused with ValidationFailed
-        naming "password" and leaves the code unused. Audited as "code.redeem".
-        """
-        moment = now or utcnow()
+    def _usable(self, login: str, code: str, moment: datetime) -> tuple[User, LoginCode, str | None, bool]:
+        """(account, code row, school name, whether the account is an administrator's) when the code opens the
+        account now; AuthenticationFailed (audited as a failed code.redeem) otherwise."""
         auth = AuthService(self.store, sleep=self.sleep)
         with self.store.session(write=False) as session:
             user = find_user(session, login.strip())
@@ -538,6 +538,19 @@ class CodeService(Service):
         if not user.is_active:
             auth._record(user, user.login, "code.redeem", "denied", "disabled")
             raise AuthenticationFailed(DISABLED)
+        return user, row, school_name, is_admin
+
+    def redeem(self, login: str, code: str, new_password: str, *, now: datetime | None = None) -> Redeemed:
+        """Set one's own password with a login code. Not permission-checked: the code is the credential.
+
+        Refused with the same message (AuthenticationFailed "Код неверен или устарел") when the login is
+        unknown, the code is unknown, used, revoked, expired or belongs to another account; such failures
+        count towards the same lock-out as wrong passwords. A weak password is refused with ValidationFailed
+        naming "password" and leaves the code unused. Audited as "code.redeem".
+        """
+        moment = now or utcnow()
+        auth = AuthService(self.store, sleep=self.sleep)
+        user, row, school_name, is_admin = self._usable(login, code, moment)
         problems = password_problems(new_password, login=user.login, school_name=school_name, is_admin=is_admin)
         if problems:
             auth._record(user, user.login, "code.redeem", "denied", "weak password")

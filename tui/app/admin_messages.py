@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.message import Message
 
+from zhurnal.core.services.accounts import SignedIn
 from zhurnal.core.services.audit_log import AuditEntry, AuditPage
 from zhurnal.core.services.dashboard import AuditChainState
 from zhurnal.core.services.users import RoleChange, UserDetail, UserPage
@@ -40,7 +41,11 @@ class AccountChanged(Message):
 
 
 class PasswordChanged(Message):
-    """One's own password was changed."""
+    """One's own password was changed; `signed`: the sign-in that followed, when a letter's code was spent."""
+
+    def __init__(self, signed: SignedIn | None = None) -> None:
+        super().__init__()
+        self.signed = signed
 
 
 class AuditPageLoaded(Message):

@@ -77,6 +77,15 @@ class CardLoaded(Message):
         self.card = card
 
 
+class CodeAccepted(Message):
+    """The login code from a letter opens the account: the password form asks for the person's own password."""
+
+    def __init__(self, login: str, code: str) -> None:
+        super().__init__()
+        self.login = login
+        self.code = code
+
+
 class CallFailed(Message):
     """A core call refused or failed; `text` is the core's message (it names what went wrong)."""
 

@@ -74,6 +74,21 @@ def sign_in(ctx: Context, login: str, password: str) -> SignedIn:
     return AuthService(ctx.store).login(login, password, school_code=ctx.school_code)
 
 
+def check_code(ctx: Context, login: str, code: str) -> None:
+    """Whether the letter's code opens `login` (nothing used up; a failure counts towards the lock-out)."""
+    from zhurnal.core.services.codes import CodeService
+
+    CodeService(ctx.store).check(login, code)
+
+
+def redeem_code(ctx: Context, login: str, code: str, password: str) -> SignedIn:
+    """Spend the code on the person's own password, then sign in with that password."""
+    from zhurnal.core.services.codes import CodeService
+
+    CodeService(ctx.store).redeem(login, code, password)
+    return AuthService(ctx.store).login(login, password, school_code=ctx.school_code)
+
+
 def current_year(ctx: Context) -> YearView | None:
     try:
         return YearService(ctx.store).current(ctx.signed_in(), on=ctx.day())

@@ -1,4 +1,9 @@
-"""The login screen: login and password, checked by the core's AuthService in a thread worker."""
+"""The login screen: login and password, checked by the core's AuthService in a thread worker.
+
+F2 (or the second button) switches to the way in that invitation letters describe: the login and the code
+printed in the letter. The code is checked first (CodeService.check, nothing used up); the password form then
+asks for the person's own password, and the code is spent only when that password is accepted.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,13 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Center, Vertical
+from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Header, Input, Label, Static
 
 from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.messages import DISABLED, LOCKED, WRONG_CREDENTIALS
 from zhurnal.tui.app.keys import bind
-from zhurnal.tui.app.messages import LoginFailed, LoginSucceeded
+from zhurnal.tui.app.messages import CodeAccepted, LoginFailed, LoginSucceeded
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.widgets.footer import KeyFooter
 from zhurnal.tui.i18n import t
@@ -37,11 +42,13 @@ class LoginScreen(AppScreen):
     HELP_KEY = "help.login"
     # A priority binding runs while the key is dispatched, so the focus has moved before the next key is
     # handled: a login and password typed (or pasted) in one burst never lands in the wrong field.
-    BINDINGS: ClassVar[list[BindingType]] = [bind("login.next", "enter", "next", priority=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [bind("login.next", "enter", "next", priority=True),
+                                             bind("login.by_code", "f2", "by_code")]
 
     def __init__(self) -> None:
         super().__init__()
         self.checking = False
+        self.by_code = False  # the second field holds a login code from a letter, not a password
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -49,10 +56,12 @@ class LoginScreen(AppScreen):
             yield Static(t("login.heading"), id="login-heading")
             yield Label(t("login.login"))
             yield Input(id="login", placeholder=t("login.login.placeholder"))
-            yield Label(t("login.password"))
+            yield Label(t("login.password"), id="password-label")
             yield Input(id="password", password=True, placeholder=t("login.password.placeholder"))
             yield Static("", id="login-message")
-            yield Button(t("login.submit"), id="login-submit", variant="primary")
+            with Horizontal(id="login-buttons"):
+                yield Button(t("login.submit"), id="login-submit", variant="primary")
+                yield Button(t("login.by_code"), id="login-by-code")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -68,6 +77,26 @@ class LoginScreen(AppScreen):
             # Keys typed before this Enter may still wait in the fields' queues: submit behind them.
             login.call_later(password.call_later, self.submit)
 
+    @on(Button.Pressed, "#login-by-code")
+    def action_by_code(self) -> None:
+        """Switch between the password and the code from an invitation letter."""
+        if self.checking:
+            return
+        self.by_code = not self.by_code
+        field = self.query_one("#password", Input)
+        field.value = ""
+        field.password = not self.by_code  # a code is typed from paper: seeing it avoids typos
+        if self.by_code:
+            label, placeholder, other = t("login.code"), t("login.code.placeholder"), t("login.by_password")
+        else:
+            label, placeholder, other = t("login.password"), t("login.password.placeholder"), t("login.by_code")
+        field.placeholder = placeholder
+        self.query_one("#password-label", Label).update(label)
+        self.query_one("#login-by-code", Button).label = other
+        self.say(t("login.code.hint") if self.by_code else "", error=False)
+        login = self.query_one("#login", Input)
+        self.set_focus(field if login.value.strip() else login)
+
     @on(Button.Pressed, "#login-submit")
     def submit(self) -> None:
         if self.checking:
@@ -81,7 +110,10 @@ class LoginScreen(AppScreen):
         self.say(t("login.checking"), error=False)
         self.checking = True
         self.query_one("#login-box").loading = True
-        self.sign_in(login, password)
+        if self.by_code:
+            self.check_code(login, password)
+        else:
+            self.sign_in(login, password)
 
     def say(self, text: str, *, error: bool = True) -> None:
         message = self.query_one("#login-message", Static)
@@ -98,6 +130,25 @@ class LoginScreen(AppScreen):
             self.post_message(LoginFailed(str(exc)))
             return
         self.post_message(LoginSucceeded(signed))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="login")
+    def check_code(self, login: str, code: str) -> None:
+        from zhurnal.tui.app import workers
+
+        try:
+            workers.check_code(self.ctx, login, code)
+        except ZhurnalError as exc:
+            self.post_message(LoginFailed(str(exc)))
+            return
+        self.post_message(CodeAccepted(login, code))
+
+    @on(CodeAccepted)
+    def code_accepted(self, message: CodeAccepted) -> None:
+        from zhurnal.tui.app.screens.password import PasswordScreen
+
+        self.finish_loading()
+        self.query_one("#password", Input).value = ""
+        self.app.switch_screen(PasswordScreen(code=(message.login, message.code)))
 
     def finish_loading(self) -> None:
         self.checking = False

@@ -2,6 +2,8 @@
 
 Also the way in with a temporary password (an administrator's reset): the login screen hands the signed-in
 result here instead of opening the dashboard, and the user is signed in only once the password is changed.
+And the way in with a login code from a letter: the login screen has checked the code; there is no current
+password to ask, and the code is spent (CodeService.redeem) only when the new password is accepted.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from zhurnal.tui.i18n import t
 
 
 class PasswordScreen(AppScreen):
-    """`pending`: the sign-in of an account whose password is temporary (no one is signed in yet)."""
+    """`pending`: the sign-in of an account whose password is temporary (no one is signed in yet); `code`: the
+    login and the letter's code, already checked (no one is signed in yet either)."""
 
     CSS_PATH = "../admin.tcss"
     TITLE_KEY = "password.title"
@@ -39,9 +42,10 @@ class PasswordScreen(AppScreen):
         bind("screen.back", "escape", "back"),
     ]
 
-    def __init__(self, pending: SignedIn | None = None) -> None:
+    def __init__(self, pending: SignedIn | None = None, code: tuple[str, str] | None = None) -> None:
         super().__init__(id="password-screen")
         self.pending = pending
+        self.code = code
         self.saving = False
 
     @property
@@ -51,10 +55,15 @@ class PasswordScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="password-form"):
-            heading = (t("password.must_change", login=self.actor.login) if self.pending is not None
-                       else t("password.heading", login=self.actor.login))
+            if self.code is not None:
+                heading = t("password.by_code", login=self.code[0])
+            elif self.pending is not None:
+                heading = t("password.must_change", login=self.actor.login)
+            else:
+                heading = t("password.heading", login=self.actor.login)
             yield Static(heading, id="password-heading")
-            yield Field(t("password.old"), Input(id="password-old", password=True, compact=True), "old")
+            if self.code is None:  # the code stands for the current password
+                yield Field(t("password.old"), Input(id="password-old", password=True, compact=True), "old")
             yield Field(t("password.new"), Input(id="password-new", password=True, compact=True), "password")
             yield Field(t("password.repeat"), Input(id="password-repeat", password=True, compact=True), "repeat")
             yield Static(t("password.rules"), id="password-rules")
@@ -63,7 +72,7 @@ class PasswordScreen(AppScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#password-old", Input).focus()
+        self.query_one("#password-new" if self.code is not None else "#password-old", Input).focus()
 
     def value(self, name: str) -> str:
         return self.query_one(f"#password-{name}", Input).value
@@ -81,9 +90,10 @@ class PasswordScreen(AppScreen):
     def action_save(self) -> None:
         if self.saving:
             return
-        old, new, repeat = self.value("old"), self.value("new"), self.value("repeat")
+        old = self.value("old") if self.code is None else ""
+        new, repeat = self.value("new"), self.value("repeat")
         problems = []
-        if not old:
+        if not old and self.code is None:
             problems.append(Problem("old", "required", t("password.old.required")))
         if not new:
             problems.append(Problem("password", "required", t("password.new.required")))
@@ -99,6 +109,9 @@ class PasswordScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="password-save")
     def save(self, old: str, new: str) -> None:
+        if self.code is not None:
+            self.spend_code(*self.code, new)
+            return
         try:
             admin_calls.change_own_password(self.ctx, self.actor, old, new)
         except AuthenticationFailed as exc:  # the current password is wrong (counts towards the lock-out)
@@ -110,13 +123,25 @@ class PasswordScreen(AppScreen):
         else:
             self.post_message(PasswordChanged())
 
+    def spend_code(self, login: str, code: str, new: str) -> None:
+        from zhurnal.tui.app import workers
+
+        try:
+            signed = workers.redeem_code(self.ctx, login, code, new)
+        except ValidationFailed as exc:  # a weak password: the code is still unused
+            self.post_message(FormRefused(exc.problems))
+        except ZhurnalError as exc:  # the code was used or revoked meanwhile, or the account locked
+            self.post_message(FormRefused([], str(exc)))
+        else:
+            self.post_message(PasswordChanged(signed))
+
     def finish_loading(self) -> None:
         self.saving = False
         self.query_one("#password-form").loading = False
 
     def clear(self) -> None:
-        for name in ("old", "new", "repeat"):
-            self.query_one(f"#password-{name}", Input).value = ""
+        for field in self.query(Input):
+            field.value = ""
 
     @on(FormRefused)
     def refused(self, message: FormRefused) -> None:
@@ -126,17 +151,19 @@ class PasswordScreen(AppScreen):
         self.query_one("#password-old" if wrong_old else "#password-new", Input).focus()
 
     @on(PasswordChanged)
-    def changed(self) -> None:
+    def changed(self, message: PasswordChanged) -> None:
         self.finish_loading()
         self.clear()
         self.app.notify(t("password.changed"), timeout=6)
-        if self.pending is not None:
+        if message.signed is not None:
+            self.zapp.signed_in(message.signed)
+        elif self.pending is not None:
             self.zapp.signed_in(SignedIn(self.pending.actor, must_change_password=False))
         else:
             self.app.pop_screen()
 
     def action_back(self) -> None:
-        if self.pending is not None:
+        if self.pending is not None or self.code is not None:
             from zhurnal.tui.app.screens.login import LoginScreen
 
             self.app.switch_screen(LoginScreen())
