@@ -4,7 +4,7 @@ undo removes what it carried and refuses, naming them, places set by hand since.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -17,8 +17,8 @@ from zhurnal.core.models import (
     AuditRecord,
     Person,
     SchoolClass,
-    Subject,
     SubgroupMember,
+    Subject,
     TeachingAssignment,
 )
 from zhurnal.core.services.promotion import PromotionService
@@ -114,7 +114,7 @@ def test_only_the_subgroups_the_new_class_still_has_are_carried_in_its_spelling(
     with demo.session() as session:  # over the summer: 6А's second English group dropped, the first respelt
         session.execute(update(TeachingAssignment).where(
             TeachingAssignment.class_id == six_a, TeachingAssignment.subject_id == english,
-            TeachingAssignment.subgroup == "2 группа").values(deleted_at=datetime.now(timezone.utc)))
+            TeachingAssignment.subgroup == "2 группа").values(deleted_at=datetime.now(UTC)))
         session.execute(update(TeachingAssignment).where(
             TeachingAssignment.class_id == six_a, TeachingAssignment.subject_id == english,
             TeachingAssignment.subgroup == "1 группа").values(subgroup="1 Группа"))

@@ -6,8 +6,9 @@ basic education) continues into 10 or leaves with a certificate (`after_basic`, 
 other grade is promoted into its class's twin in the new year (5А -> 6А, the class whose previous_class_id is
 5А). The caller edits outcomes per student (`ClosePlan.with_outcome`) and the orders (number and date) per
 kind, then `apply_close` checks it, takes the automatic backup and, in one transaction, ends every
-enrolment on the old year's last day and starts the new ones on the new year's first day, marks the year
-closed (journals lock on it) and stores the archive (movement book XLSX and PDF, SHA-256 manifest).
+enrolment on the old year's last day and starts the new ones on the new year's first day, puts those promoted
+into their class's twin into the subgroups they had (`subgroups.carry_split`), marks the year closed (journals
+lock on it) and stores the archive (movement book XLSX and PDF, SHA-256 manifest).
 
 Refusals (ValidationFailed, every problem listed): the new year is not opened; an active student has no
 outcome; a non-terminal grade has no next grade; a target class is missing or of the wrong grade; an order

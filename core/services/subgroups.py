@@ -17,9 +17,9 @@ from sqlalchemy import Table, insert, select
 
 from zhurnal.core.errors import PermissionDenied
 from zhurnal.core.models import Person, SchoolClass, SubgroupMember, Subject, TeachingAssignment
+from zhurnal.core.services import yearlog
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name, get_class
-from zhurnal.core.services import yearlog
 from zhurnal.core.services.common import flush, plain_rows, refuse
 from zhurnal.core.services.journal import _students
 from zhurnal.core.services.journal_rules import memberships, require_year_open, scope
