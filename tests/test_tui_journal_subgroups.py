@@ -63,3 +63,32 @@ def test_a_subgroup_teacher_ticks_the_students_of_the_subgroup(store, split: Spl
     drive(app, scenario)
     view = SubgroupService(store).members(split.teacher_one, split.class_id, split.subject_id)
     assert {s.student_id: s.subgroup for s in view.students} == {a: ONE, b: ONE, c: None, d: ONE}
+
+
+def test_the_hint_names_the_key_the_config_binds(store, split: Split):
+    # The hint above the grid names the subgroup key as the footer does: remapped in [keymap], the new key.
+    app = create_app(store, config=Config(keymap={"journal.subgroup": "f6"}), actor=split.teacher_one, today=TODAY)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, JournalGridScreen)
+        text = screen_text(app)
+        assert "Подгруппы не распределены: показан весь класс (f6 — распределить)" in text
+        assert "^l" not in text and "Ctrl+L" not in text
+        await pilot.press("f6")
+        await settle(pilot)
+        assert isinstance(app.screen, SubgroupScreen)
+
+    drive(app, scenario)
+
+
+def test_the_hint_names_the_default_key_as_the_footer_does(store, split: Split):
+    app = create_app(store, config=Config(), actor=split.teacher_one, today=TODAY)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Подгруппы не распределены: показан весь класс (^l — распределить)" in screen_text(app)
+
+    drive(app, scenario)

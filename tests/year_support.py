@@ -20,6 +20,7 @@ from zhurnal.core.models import (
     Enrolment,
     Order,
     SchoolClass,
+    SubgroupMember,
     TeachingAssignment,
     Term,
     YearArchiveFile,
@@ -35,7 +36,8 @@ TODAY = date(2026, 11, 28)
 NEXT = ("2027/2028", date(2027, 9, 1), date(2028, 8, 31))
 ORDERS = {"promotion": OrderRef("101-у", date(2027, 5, 30)), "graduation": OrderRef("102-у", date(2027, 6, 25)),
           "departure": OrderRef("103-у", date(2027, 6, 30))}
-TABLES = (AcademicYear, Term, SchoolClass, CurriculumItem, TeachingAssignment, Order, Enrolment, YearArchiveFile)
+TABLES = (AcademicYear, Term, SchoolClass, CurriculumItem, TeachingAssignment, Order, Enrolment, SubgroupMember,
+          YearArchiveFile)
 
 _built: dict[str, Any] = {}  # engine -> template (file path or database name), once per process: a copy of
 # the demo template (tests/conftest.py) with the year marks added

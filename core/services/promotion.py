@@ -6,8 +6,9 @@ basic education) continues into 10 or leaves with a certificate (`after_basic`, 
 other grade is promoted into its class's twin in the new year (5А -> 6А, the class whose previous_class_id is
 5А). The caller edits outcomes per student (`ClosePlan.with_outcome`) and the orders (number and date) per
 kind, then `apply_close` checks it, takes the automatic backup and, in one transaction, ends every
-enrolment on the old year's last day and starts the new ones on the new year's first day, marks the year
-closed (journals lock on it) and stores the archive (movement book XLSX and PDF, SHA-256 manifest).
+enrolment on the old year's last day and starts the new ones on the new year's first day, puts those promoted
+into their class's twin into the subgroups they had (`subgroups.carry_split`), marks the year closed (journals
+lock on it) and stores the archive (movement book XLSX and PDF, SHA-256 manifest).
 
 Refusals (ValidationFailed, every problem listed): the new year is not opened; an active student has no
 outcome; a non-terminal grade has no next grade; a target class is missing or of the wrong grade; an order
@@ -36,6 +37,7 @@ from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name, letter_order
 from zhurnal.core.services.common import collector_paused, plain_result, plain_rows
 from zhurnal.core.services.orders import KIND_TITLES, order_label
+from zhurnal.core.services.subgroups import carry_split
 from zhurnal.core.services.years import get_year
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import Problem, clean_text, fold, format_date
@@ -59,6 +61,7 @@ END_REASON = {"promote": "promotion", "conditional": "conditional", "retain": "r
 START_REASON = {"promote": "promotion", "conditional": "conditional", "retain": "retention",
                 "continue": "promotion"}
 STAYING = frozenset(START_REASON)  # outcomes with a class in the new year
+CARRY_SUBGROUPS = frozenset({"promote", "conditional"})  # into the twin class: the subgroups go on with them
 AFTER_BASIC = ("continue", "leave_basic")
 ORDER_TITLES = {"promotion": "О переводе обучающихся в следующий класс",
                 "graduation": "О выпуске обучающихся", "departure": "Об отчислении обучающихся в связи с переводом"}
@@ -225,6 +228,7 @@ class CloseReport:
     backup: Path | None
     run_id: int | None
     already_closed: bool = False
+    subgroups_carried: int = 0  # students put into their old class's subgroups in the new class (per subject)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -630,6 +634,14 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
             new_by_person[person_id] = enrolment_id
     for new in started:
         recorder.created_row(Enrolment.__tablename__, new_by_person[new["person_id"]], 1)
+    # The subgroups go on with the class: 6А keeps the English groups of 5А for those promoted into it (the
+    # opening cannot know who will be: the outcomes are decided here).
+    moves = [(s.person_id, s.class_id, new_classes[s.target_class or ""].id) for s in plan.students
+             if s.outcome in CARRY_SUBGROUPS and new_classes[s.target_class or ""].previous_class_id == s.class_id]
+    carried = carry_split(uow, moves, recorder)
+    if carried:
+        uow.audit("subgroup.carry", object_type="academic_year", object_id=nxt.id,
+                  detail=f"{year.name} -> {nxt.name}: учеников в подгруппах {carried}")
     recorder.changing(year, ["status"])
     year.status = "closed"
     uow.session.flush()
@@ -650,7 +662,8 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
     uow.audit("year.close", object_type="academic_year", object_id=year.id,
               detail=f"{year.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     return CloseReport(year.name, nxt.name, tuple(items), counts, tuple(created), tuple(found),
-                       tuple(ArchiveFileView(f.name, f.size, f.sha256) for f in files), folder, None, run.id)
+                       tuple(ArchiveFileView(f.name, f.size, f.sha256) for f in files), folder, None, run.id,
+                       subgroups_carried=carried)
 
 
 # ---------------------------------------------------------------------------------------------------------

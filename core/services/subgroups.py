@@ -9,16 +9,18 @@ their own assignment) set the split; whoever may read one of the class's journal
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 
 from zhurnal.core.errors import PermissionDenied
 from zhurnal.core.models import Person, SchoolClass, SubgroupMember, Subject, TeachingAssignment
+from zhurnal.core.services import yearlog
 from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name, get_class
-from zhurnal.core.services.common import flush, refuse
+from zhurnal.core.services.common import flush, plain_rows, refuse
 from zhurnal.core.services.journal import _students
 from zhurnal.core.services.journal_rules import memberships, require_year_open, scope
 from zhurnal.core.services.subjects import get_subject
@@ -166,3 +168,51 @@ class SubgroupService(Service):
                       fields=["subgroup"], detail=f"class={school_class.id} subject={subject.id}: "
                                                   f"{old or '-'} -> {subgroup or '-'}")
         return _view(uow, school_class, subject, True)
+
+
+def carry_split(uow: UnitOfWork, moves: Iterable[tuple[int, int, int]], recorder: yearlog.Recorder) -> int:
+    """At the closing of a year: put each student moving on into their old class's twin (5А -> 6А) into the
+    subgroup they had there, subject by subject; returns how many rows were written.
+
+    `moves` holds (student id, old class id, new class id). A subgroup is carried when a live assignment of
+    the subject in the new class names it (case and ё folded; the new class's spelling is kept), so groups the
+    school dropped or renamed over the summer are not guessed at; a student who already has a subgroup in the
+    new class keeps it. The rows are written in bulk and recorded for undo (docs/year.md, "Subgroups").
+    """
+    to_class = {(student_id, old): new for student_id, old, new in moves}
+    if not to_class:
+        return 0
+    old_ids = sorted({old for _, old in to_class})
+    new_ids = sorted(set(to_class.values()))
+    names: dict[tuple[int, int], dict[str, str]] = {}
+    for class_id, subject_id, subgroup in plain_rows(uow, select(
+            TeachingAssignment.class_id, TeachingAssignment.subject_id, TeachingAssignment.subgroup).where(
+            TeachingAssignment.class_id.in_(new_ids), TeachingAssignment.deleted_at.is_(None),
+            TeachingAssignment.subgroup.is_not(None))):
+        if subgroup:
+            names.setdefault((class_id, subject_id), {})[fold(subgroup)] = subgroup
+    if not names:
+        return 0
+    placed = {(r.class_id, r.subject_id, r.student_id) for r in plain_rows(uow, select(
+        SubgroupMember.class_id, SubgroupMember.subject_id, SubgroupMember.student_id).where(
+        SubgroupMember.class_id.in_(new_ids)))}
+    rows: list[dict[str, Any]] = []
+    for r in plain_rows(uow, select(SubgroupMember.class_id, SubgroupMember.subject_id, SubgroupMember.student_id,
+                                    SubgroupMember.subgroup).where(SubgroupMember.class_id.in_(old_ids))
+                        .order_by(SubgroupMember.class_id, SubgroupMember.subject_id, SubgroupMember.id)):
+        new = to_class.get((r.student_id, r.class_id))
+        if new is None or (new, r.subject_id, r.student_id) in placed:
+            continue
+        subgroup = names.get((new, r.subject_id), {}).get(fold(r.subgroup))
+        if subgroup is None:
+            continue
+        placed.add((new, r.subject_id, r.student_id))
+        rows.append({"school_id": uow.school_id, "class_id": new, "subject_id": r.subject_id,
+                     "student_id": r.student_id, "subgroup": subgroup, "version": 1})
+    # One batched INSERT like the closing's enrolments (rows as the mapper would write them, version 1).
+    table = cast(Table, SubgroupMember.__table__)
+    for start in range(0, len(rows), 1000):
+        for (row_id,) in uow.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                             rows[start:start + 1000]):
+            recorder.created_row(SubgroupMember.__tablename__, row_id, 1)
+    return len(rows)

@@ -26,9 +26,12 @@ from zhurnal.core.models import (
     Lesson,
     Mark,
     Order,
+    Person,
     RolloverItem,
     RolloverRun,
     SchoolClass,
+    SubgroupMember,
+    Subject,
     TeachingAssignment,
     Term,
     TermMark,
@@ -39,7 +42,8 @@ from zhurnal.core.uow import UnitOfWork
 
 # Tables a run may touch, by name (RolloverItem.table_name).
 MODELS: dict[str, Any] = {m.__tablename__: m for m in (
-    AcademicYear, Term, SchoolClass, CurriculumItem, TeachingAssignment, Order, Enrolment, YearArchiveFile)}
+    AcademicYear, Term, SchoolClass, CurriculumItem, TeachingAssignment, Order, Enrolment, SubgroupMember,
+    YearArchiveFile)}
 KIND_NAMES = {"open": "открытие учебного года", "close": "закрытие учебного года"}
 # One encoder for the thousands of old-value records of a run (json.dumps with options builds one per call).
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
@@ -161,6 +165,38 @@ def _journal_under(uow: UnitOfWork, enrolment_ids: list[int]) -> bool:
     return False
 
 
+def _later_members(uow: UnitOfWork, items: list[RolloverItem]) -> list[str]:
+    """Subgroup places the run did not make that undoing it would leave behind, as "6А, Английский язык:
+    Иванов Иван, …": any in a class the run created (an opening), and those of a student in the class an
+    enrolment of the run started (a closing). Such a place was set by hand after the run — later work, like a
+    mark — so undo names it instead of throwing it away (docs/year.md, "Subgroups")."""
+    ours = {i.row_id for i in items if i.table_name == SubgroupMember.__tablename__}
+    classes = [i.row_id for i in items if i.action == "create" and i.table_name == SchoolClass.__tablename__]
+    started = [i.row_id for i in items if i.action == "create" and i.table_name == Enrolment.__tablename__]
+    columns = (SubgroupMember.id, SchoolClass.name.label("class_name"), Subject.name.label("subject_name"),
+               Person.last_name, Person.first_name)
+    base = (select(*columns).join(SchoolClass, SchoolClass.id == SubgroupMember.class_id)
+            .join(Subject, Subject.id == SubgroupMember.subject_id)
+            .join(Person, Person.id == SubgroupMember.student_id))
+    rows: list[Any] = []
+    for start in range(0, len(classes), 1000):
+        rows += uow.session.execute(base.where(SubgroupMember.class_id.in_(classes[start:start + 1000]))).all()
+    for start in range(0, len(started), 1000):
+        rows += uow.session.execute(base.join(Enrolment, and_(
+            Enrolment.class_id == SubgroupMember.class_id, Enrolment.person_id == SubgroupMember.student_id))
+            .where(Enrolment.id.in_(started[start:start + 1000]))).all()
+    grouped: dict[tuple[str, str], list[str]] = {}
+    seen: set[int] = set()
+    for r in rows:
+        if r.id in ours or r.id in seen:
+            continue
+        seen.add(r.id)
+        grouped.setdefault((r.class_name, r.subject_name), []).append(f"{r.last_name} {r.first_name}")
+    return [f"{class_name}, {subject}: " + ", ".join(sorted(names)[:5]) + (f" и ещё {len(names) - 5}"
+                                                                         if len(names) > 5 else "")
+            for (class_name, subject), names in sorted(grouped.items())]
+
+
 def undo(uow: UnitOfWork, *, dry_run: bool = False) -> UndoReport:
     """Reverse the last run of the school. NotFound when there is none; Conflict when a row it touched was
     changed since (the message names it and points at the automatic backup)."""
@@ -193,6 +229,12 @@ def undo(uow: UnitOfWork, *, dry_run: bool = False) -> UndoReport:
         raise Conflict(f"Отменить {what} нельзя: в журнале уже есть отметки или посещаемость обучающихся, "
                        "зачисленных этой операцией; восстановите автоматическую резервную копию, сделанную "
                        "перед операцией")
+    later = _later_members(uow, list(items))
+    if later:
+        raise Conflict(f"Отменить {what} нельзя: после операции учеников распределили по подгруппам — "
+                       + "; ".join(later[:5]) + (f"; и ещё в {len(later) - 5}" if len(later) > 5 else "")
+                       + ". Уберите их из подгрупп или восстановите автоматическую резервную копию, сделанную "
+                         "перед операцией")
     deleted: dict[str, int] = {}
     restored: dict[str, int] = {}
     for item in items:

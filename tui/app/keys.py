@@ -45,3 +45,16 @@ def screen_keys(node: DOMNode) -> list[tuple[str, str, Binding, DOMNode]]:
         shown = ", ".join(app.get_key_display(b) for b in keys)
         rows.append((shown, label(binding), binding, active.node))
     return rows
+
+
+def key_display(node: DOMNode, binding_id: str) -> str:
+    """The key(s) bound to `binding_id` on `node`'s screen as the footer and the help show them, so a text
+    naming the key follows the config's [keymap] (empty when nothing on the screen is bound to it)."""
+    app = node.app
+    shown: list[str] = []
+    for active in node.screen.active_bindings.values():
+        if active.binding.id == binding_id:
+            display = app.get_key_display(active.binding)
+            if display not in shown:
+                shown.append(display)
+    return ", ".join(shown)

@@ -271,6 +271,8 @@ def cmd_close(ctx: Context) -> int:
               f"{sum(1 for i in report.items if not i.started_enrolment_id)}")
     for label in report.orders_created:
         ctx.print(f"Зарегистрирован приказ {label}")
+    if report.subgroups_carried:
+        ctx.print(f"Подгруппы перенесены в новые классы: {report.subgroups_carried} (ученик × предмет)")
     if report.archive_folder:
         ctx.print(f"Архив года: {report.archive_folder}")
     if report.backup:

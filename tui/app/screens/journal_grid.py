@@ -35,7 +35,7 @@ from zhurnal.tui.app.journal_messages import (
     SuggestionsLoaded,
 )
 from zhurnal.tui.app.journal_workers import YEAR, JournalData
-from zhurnal.tui.app.keys import bind
+from zhurnal.tui.app.keys import bind, key_display
 from zhurnal.tui.app.labels import day, period
 from zhurnal.tui.app.messages import CallFailed
 from zhurnal.tui.app.screens.base import AppScreen
@@ -182,8 +182,9 @@ class JournalGridScreen(AppScreen):
             line.append(" · " + t("journal.work_type", name=model.work_types[self.work_type_id].name))
         self.query_one("#journal-info", Static).update(line)
         # A subgroup journal says when it cannot list its own students only (one line above the grid).
-        hint = t("journal.subgroups_unset") if view.subgroups_unset else \
-            t("journal.subgroups_unplaced", count=view.unplaced) if view.unplaced else ""
+        key = key_display(self, "journal.subgroup")  # as the footer shows it: the keymap may move it
+        hint = t("journal.subgroups_unset", shortcut=key) if view.subgroups_unset else \
+            t("journal.subgroups_unplaced", count=view.unplaced, shortcut=key) if view.unplaced else ""
         widget = self.query_one("#journal-hint", Static)
         widget.update(Text(hint, style="yellow"))
         widget.display = bool(hint)

@@ -727,6 +727,8 @@ class YearScreen(AppScreen):
             return
         lines = [(t(f"year.outcome.{k}"), str(n)) for k, n in report.counts.items() if k in OUTCOME_ORDER and n]
         lines += [(t("year.order_created"), label) for label in report.orders_created]
+        if report.subgroups_carried:
+            lines.append((t("year.subgroups_carried"), str(report.subgroups_carried)))
         if report.archive_folder:
             lines.append((t("year.archive"), str(report.archive_folder)))
         if report.backup:
