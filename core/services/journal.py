@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import (
@@ -275,6 +276,17 @@ def _require_student(uow: UnitOfWork, student_id: int, lesson: Lesson, assignmen
     require_own_subgroup(uow, assignment, student_id)
 
 
+def _lost_first_mark(uow: UnitOfWork, lesson: Lesson, student_id: int, work_type: WorkType) -> str:
+    """The refusal of a first mark another session saved meanwhile; names the student, lesson and kind of work.
+    The failed transaction is rolled back first (PostgreSQL reads nothing more in it)."""
+    day, number, work = lesson.day, lesson.number, work_type.name
+    uow.session.rollback()
+    student = uow.session.get(Person, student_id)
+    name = full_name(student.last_name, student.first_name, student.middle_name) if student else f"№ {student_id}"
+    return (f"Отметка ученика {name} за урок {number} {format_date(day)} ({work}): её только что поставил другой "
+            "пользователь; загрузите журнал заново и повторите правку")
+
+
 def _lesson_number(number: object) -> int:
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_LESSON_NUMBER:
         raise ValidationFailed([Problem("number", "out_of_range", f"Номер урока: «{number}» — ожидается число "
@@ -509,6 +521,13 @@ class JournalService(Service):
             row = Mark(school_id=uow.school_id, lesson_id=lesson.id, student_id=student_id,
                        work_type_id=work_type.id, value=clean, entered_by=uow.actor.user_id, entered_at=now)
             uow.session.add(row)
+            try:
+                uow.session.flush()
+            except IntegrityError as exc:
+                # uq_marks_live: another session put this cell's first mark between our look-up and our insert
+                # (PostgreSQL; SQLite runs writers one after another). Refused like a stale version: the
+                # teacher sees the winner's mark on reloading and decides, nothing is overwritten unseen.
+                raise Conflict(_lost_first_mark(uow, lesson, student_id, work_type)) from exc
         elif clean is None:
             row.deleted_at = now
         else:
