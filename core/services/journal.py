@@ -276,10 +276,9 @@ def _require_student(uow: UnitOfWork, student_id: int, lesson: Lesson, assignmen
     require_own_subgroup(uow, assignment, student_id)
 
 
-def _lost_first_mark(uow: UnitOfWork, lesson: Lesson, student_id: int, work_type: WorkType) -> str:
+def _lost_first_mark(uow: UnitOfWork, student_id: int, number: int, day: date, work: str) -> str:
     """The refusal of a first mark another session saved meanwhile; names the student, lesson and kind of work.
-    The failed transaction is rolled back first (PostgreSQL reads nothing more in it)."""
-    day, number, work = lesson.day, lesson.number, work_type.name
+    The failed transaction is rolled back first (nothing more can be read in it)."""
     uow.session.rollback()
     student = uow.session.get(Person, student_id)
     name = full_name(student.last_name, student.first_name, student.middle_name) if student else f"№ {student_id}"
@@ -521,13 +520,14 @@ class JournalService(Service):
             row = Mark(school_id=uow.school_id, lesson_id=lesson.id, student_id=student_id,
                        work_type_id=work_type.id, value=clean, entered_by=uow.actor.user_id, entered_at=now)
             uow.session.add(row)
+            cell = (lesson.number, lesson.day, work_type.name)  # named in a refusal, read while readable
             try:
                 uow.session.flush()
             except IntegrityError as exc:
                 # uq_marks_live: another session put this cell's first mark between our look-up and our insert
                 # (PostgreSQL; SQLite runs writers one after another). Refused like a stale version: the
                 # teacher sees the winner's mark on reloading and decides, nothing is overwritten unseen.
-                raise Conflict(_lost_first_mark(uow, lesson, student_id, work_type)) from exc
+                raise Conflict(_lost_first_mark(uow, student_id, *cell)) from exc
         elif clean is None:
             row.deleted_at = now
         else:
