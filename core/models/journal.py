@@ -2,7 +2,9 @@
 work types, grade-lock exceptions, and the activity events the quarterly report counts.
 
 Nothing here is deleted by the application: lessons and marks are soft-deleted (`deleted_at`), a mark change
-appends to `mark_history`, and activity events are only ever inserted (purged by the retention setting).
+appends to `mark_history`, and activity events are only ever inserted (purged by the retention setting, each
+purge noted in `activity_purges`). The one exception is a withdrawn term mark, whose row goes while its
+`term_mark_history` stays.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The suggestion is the weighted mean of the student's numeric marks in the subject during the term, in any
 class (a student who moved mid-term keeps the marks of the old class), each mark weighted by its work
 type. It is rounded half up to the nearest mark of the scale (4.5 → 5; documented in docs/journal.md).
-A year mark's suggestion is the mean of the confirmed term marks, else of all the year's marks.
+A year mark's suggestion is the mean of the confirmed term marks, else of all the year's marks. Every
+confirmation, change and withdrawal appends to term_mark_history, which outlives a withdrawn mark's row.
 """
 
 from __future__ import annotations
