@@ -489,7 +489,8 @@ class JournalService(Service):
         """Put, change or (with an empty value) remove a student's mark for a kind of work in a lesson.
 
         Each change appends to the mark's history; a removed mark is soft-deleted. Returns the mark, or None
-        once removed (or when there was nothing to remove).
+        once removed (or when there was nothing to remove). A first mark another session put in the same cell
+        meanwhile is refused (Conflict naming the student, lesson and kind of work), as a stale version is.
         """
         when = today or date.today()
         lesson = get_lesson(uow, lesson_id)
