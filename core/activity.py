@@ -3,7 +3,8 @@
 `record` is the one way an event is written: the event row (append-only) and the bump of its roll-up row go
 into the caller's transaction together. `rebuild_rollup` recomputes the roll-up from the events (bulk loads,
 and a check that the two agree); `purge_before` removes old events and leaves the roll-up alone, so what
-was reported stays reportable.
+was reported stays reportable — and notes the purge (`activity_purges`), after which `rebuild_rollup` refuses
+that school.
 """
 
 from __future__ import annotations
@@ -26,9 +27,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from zhurnal.core.models import MAX_LAG, ActivityDaily, ActivityEvent, utcnow
+from zhurnal.core.errors import ZhurnalError
+from zhurnal.core.models import MAX_LAG, ActivityDaily, ActivityEvent, ActivityPurge, utcnow
+from zhurnal.core.validation import format_date
 
 JOURNAL_KINDS = ("mark", "topic", "homework", "attendance")
+
+
+class EventsPurged(ZhurnalError):
+    """The roll-up of a school whose old events were purged cannot be recomputed from the events left."""
 
 
 def lag_of(day: date, lesson_day: date | None) -> int:
@@ -64,8 +71,17 @@ def rebuild_rollup(session: Session, school_id: int | None = None) -> int:
 
     Only for bulk loads and checks: in normal work `record` keeps the roll-up current. Events purged earlier
     are no longer there to recount, so this refuses to run over a school whose events were ever purged
-    (its roll-up holds more than the events can give back).
+    (its roll-up holds more than the events can give back): EventsPurged, naming the school and the day.
     """
+    purged = (select(ActivityPurge.school_id, func.max(ActivityPurge.purged_before))
+              .group_by(ActivityPurge.school_id))
+    if school_id is not None:
+        purged = purged.where(ActivityPurge.school_id == school_id)
+    refused = session.execute(purged.order_by(ActivityPurge.school_id)).all()
+    if refused:
+        schools = ", ".join(f"№ {school} (до {format_date(day)})" for school, day in refused)
+        raise EventsPurged(f"Сводку активности нельзя пересчитать из событий: у школы {schools} старые события "
+                           "удалены по сроку хранения, а сводка хранит их счёт и потеряла бы его")
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         days: ColumnElement[int] = type_coerce(ActivityEvent.day - ActivityEvent.lesson_day, Integer)
@@ -91,7 +107,13 @@ def rebuild_rollup(session: Session, school_id: int | None = None) -> int:
 
 
 def purge_before(session: Session, school_id: int, before: date) -> int:
-    """Delete the school's events dated before `before`; their roll-up rows stay. Returns events removed."""
+    """Delete the school's events dated before `before`; their roll-up rows stay. Returns events removed.
+
+    A purge that removed any is noted in `activity_purges` in the same transaction: from then on the roll-up
+    counts more than the events, and `rebuild_rollup` refuses the school."""
     result = session.execute(delete(ActivityEvent).where(ActivityEvent.school_id == school_id,
                                                          ActivityEvent.day < before))
-    return int(getattr(result, "rowcount", 0) or 0)
+    removed = int(getattr(result, "rowcount", 0) or 0)
+    if removed:
+        session.add(ActivityPurge(school_id=school_id, purged_before=before, events=removed, at=utcnow()))
+    return removed

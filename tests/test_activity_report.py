@@ -12,7 +12,7 @@ from tests.helpers import records
 from tests.test_journal import World, world  # noqa: F401  (the fixture)
 from zhurnal.core import activity
 from zhurnal.core.errors import NotFound, PermissionDenied, ValidationFailed
-from zhurnal.core.models import ActivityDaily, ActivityEvent, RoleGrant
+from zhurnal.core.models import ActivityDaily, ActivityEvent, ActivityPurge, RoleGrant
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.activity_report import ActivityReport, ActivityReportService
 from zhurnal.core.services.diary import DiaryService
@@ -251,3 +251,23 @@ def test_the_auditor_reads_the_report_but_cannot_purge_the_events(store, admin, 
         assert s.scalar(select(func.count()).select_from(ActivityEvent).where(ActivityEvent.day == Q1[0])) == 1
     assert [r.outcome for r in records(store, "activity_report.purge")] == ["denied"]
     assert service.purge(admin, today=date(2027, 1, 20)) >= 1
+
+
+def test_the_rollup_of_a_school_whose_events_were_purged_is_not_rebuilt(store, admin, graded):
+    login(store, graded.teacher, Q1[0])
+    login(store, graded.teacher, Q2_DAY)
+    SettingsService(store).set(admin, "activity_retention_days", 90)
+    service = ActivityReportService(store)
+    assert service.purge(admin, today=date(2026, 11, 29)) == 0  # removed nothing: the events still add up
+    with store.session() as s:
+        activity.rebuild_rollup(s, graded.teacher.school_id)  # allowed
+        s.commit()
+    figures = report(store, admin, number=1)
+    assert service.purge(admin, today=date(2027, 1, 20)) == 1
+    with store.session() as s:
+        assert [(p.purged_before, p.events) for p in s.scalars(select(ActivityPurge))] == [(date(2026, 10, 22), 1)]
+        for school_id in (graded.teacher.school_id, None):  # one school, or every school
+            with pytest.raises(activity.EventsPurged, match=r"школы № \d+ \(до 22\.10\.2026\) старые события "
+                                                            "удалены"):
+                activity.rebuild_rollup(s, school_id)
+    assert report(store, admin, number=1) == figures  # the roll-up still counts the purged login

@@ -49,6 +49,7 @@ from zhurnal.core.models import (
     TeachingAssignment,
     Term,
     TermMark,
+    TermMarkHistory,
     User,
     WorkType,
 )
@@ -485,6 +486,11 @@ def test_term_marks_confirm_the_suggestion(demo: Demo) -> None:
     by_student = {t.student_id: t for t in term if (t.class_id, t.subject_id) == pairs[aid]}
     assert column and all(row.confirmed == by_student[row.student_id].value for row in column)
     assert all(row.average == by_student[row.student_id].suggested for row in column)
+    # Each confirmation is the first entry of the mark's history, as confirming in the journal leaves it.
+    student = column[0].student_id
+    history = TermMarkService(store).history(admin, aid, term_id, student)
+    assert [(h.old_value, h.new_value) for h in history] == [(None, by_student[student].value)]
+    assert rows(store, select(func.count()).select_from(TermMarkHistory))[0][0] == len(term)
 
 
 def test_subjects_taught_in_subgroups_split_the_class_as_the_journal_does(demo: Demo) -> None:

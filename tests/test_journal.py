@@ -3,17 +3,20 @@ exceptions, term marks, scopes, the diary and the activity events they leave."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from tests.helpers import make_class, make_user, records
 from tests.test_structure_services import add_person, add_staff, enrol
 from zhurnal.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from zhurnal.core.models import ActivityEvent, AuditRecord, Guardianship, Mark, TermMark
+from zhurnal.core.models import ActivityEvent, AuditRecord, Guardianship, Mark, MarkHistory, TermMark
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.assignments import AssignmentService
 from zhurnal.core.services.diary import DiaryService
@@ -422,7 +425,7 @@ def test_a_lesson_cannot_carry_its_marks_behind_the_lock(store, admin, world):
 
 
 def test_a_changed_or_withdrawn_term_mark_keeps_its_old_value_in_the_trail(store, world):
-    # The term mark row holds only the current value: the audit record is the only place its history lives.
+    # The term mark row holds only the current value; the audit trail and term_mark_history keep the rest.
     journal = JournalService(store)
     term_id = journal.open(world.teacher, world.assignment_id, today=TODAY).term_id
     marks = TermMarkService(store)
@@ -436,6 +439,38 @@ def test_a_changed_or_withdrawn_term_mark_keeps_its_old_value_in_the_trail(store
     assert [(action, person) for action, person, _ in trail] == [("term_mark.set", student)] * 2 + [
         ("term_mark.withdraw", student)]
     assert [detail.split(": ")[1] for _, _, detail in trail] == ["- -> 3", "3 -> 5", "5 -> -"]
+
+
+def test_a_withdrawn_term_mark_keeps_who_withdrew_it_and_what_it_was(store, admin, world):
+    journal = JournalService(store)
+    term_id = journal.open(world.teacher, world.assignment_id, today=TODAY).term_id
+    marks = TermMarkService(store)
+    student, other = world.students[0], world.students[1]
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "4")
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "4")  # unchanged: no history
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "5")
+    marks.confirm(world.teacher, world.assignment_id, term_id, other, "3")
+    marks.confirm(world.teacher, world.assignment_id, None, student, "5")  # the year mark: its own history
+    SubjectService(store).rename(admin, world.subject_id, SubjectService(store).get(admin, world.subject_id).version,
+                                 "Алгебра")
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "")
+    with store.session() as s:  # the row is gone: the history is what is left of it
+        assert s.scalar(select(func.count()).select_from(TermMark).where(TermMark.student_id == student,
+                                                                          TermMark.term_number > 0)) == 0
+    # The director (journal.read) sees who withdrew which final mark and what it was.
+    history = marks.history(admin, world.assignment_id, term_id, student)
+    assert [(h.old_value, h.new_value, h.changed_by, h.subject_name, h.class_name) for h in history] == [
+        (None, "4", "ivanova", "Математика", "5А"), ("4", "5", "ivanova", "Математика", "5А"),
+        ("5", None, "ivanova", "Математика", "5А")]
+    marks.confirm(world.teacher, world.assignment_id, term_id, student, "3")  # confirmed again after withdrawal
+    assert [(h.old_value, h.new_value, h.subject_name) for h in
+            marks.history(world.teacher, world.assignment_id, term_id, student)][-1] == (None, "3", "Алгебра")
+    assert [(h.old_value, h.new_value) for h in marks.history(admin, world.assignment_id, None, student)] == [
+        (None, "5")]
+    assert [(h.old_value, h.new_value) for h in marks.history(admin, world.assignment_id, term_id, other)] == [
+        (None, "3")]
+    with pytest.raises(PermissionDenied):  # not their journal, not a reader of the school's journals
+        marks.history(world.other_teacher, world.assignment_id, term_id, student)
 
 
 def test_the_diary_terms_of_someone_elses_child_are_an_audited_refusal(store, world):
@@ -473,3 +508,95 @@ def test_nobody_approves_their_own_lock_exception(store, admin, school, world):
         exceptions.decide(deputy, asked.id, asked.version, True, today=TODAY)
     assert [r.outcome for r in records(store, "lock_exception.decide")] == ["denied"]
     assert exceptions.decide(admin, asked.id, asked.version, True, today=TODAY).status == "approved"
+
+
+def _first_mark_cell(store, world) -> tuple[int, int]:
+    """A lesson, with the school's kinds of work created by an earlier mark (so only the cell is raced for)."""
+    journal = JournalService(store)
+    lesson = journal.add_lesson(world.teacher, world.assignment_id, date(2026, 11, 26), 1, today=TODAY)
+    journal.set_mark(world.teacher, lesson.id, world.students[1], "3", today=TODAY)
+    return lesson.id, world.students[0]
+
+
+def _live_marks(store, lesson_id: int, student_id: int) -> list[tuple[str, int]]:
+    with store.session() as s:
+        rows = s.scalars(select(Mark).where(Mark.lesson_id == lesson_id, Mark.student_id == student_id,
+                                            Mark.deleted_at.is_(None))).all()
+        return [(m.value, s.scalar(select(func.count()).select_from(MarkHistory).where(
+            MarkHistory.mark_id == m.id)) or 0) for m in rows]
+
+
+def test_a_first_mark_another_session_put_meanwhile_is_refused_by_name(store, world):
+    # Between set_mark's look-up and its insert another session puts the cell's first mark: simulated in the
+    # same transaction (SQLite lets no other writer in), the unique index refuses the insert all the same.
+    lesson_id, student = _first_mark_cell(store, world)
+    with store.session() as s:
+        work_type_id = s.scalar(select(Mark.work_type_id).where(Mark.lesson_id == lesson_id))
+
+    def other_session_first(session, _context, _instances):
+        if any(isinstance(o, Mark) for o in session.new):
+            session.connection().execute(insert(Mark).values(
+                school_id=world.teacher.school_id, lesson_id=lesson_id, student_id=student,
+                work_type_id=work_type_id, value="2", entered_at=datetime.now(UTC), version=1))
+
+    event.listen(Session, "before_flush", other_session_first)
+    try:
+        with pytest.raises(Conflict, match=r"Отметка ученика Андреев Пётр за урок 1 26\.11\.2026 \(Работа на "
+                                           r"уроке\): её только что поставил другой пользователь"):
+            JournalService(store).set_mark(world.teacher, lesson_id, student, "5", today=TODAY)
+    finally:
+        event.remove(Session, "before_flush", other_session_first)
+    assert _live_marks(store, lesson_id, student) == []  # the whole save rolled back, the simulated one too
+    assert not records(store, "mark.create")[1:]  # only the earlier mark of the other student
+
+
+def test_two_sessions_racing_for_a_cells_first_mark_leave_one_mark(store, engine_name, world):
+    """Two sessions of the teacher both find the cell empty, then both insert: one wins, the other is refused."""
+    if engine_name == "sqlite":
+        pytest.skip("SQLite starts every write transaction with BEGIN IMMEDIATE: the second save cannot look "
+                    "before the first commits (the simulated race above covers the refusal)")
+    lesson_id, student = _first_mark_cell(store, world)
+    both_looked = threading.Barrier(2, timeout=30)
+
+    def wait_for_the_other(session, _context, _instances):
+        if any(isinstance(o, Mark) for o in session.new):
+            both_looked.wait()  # both have found no mark; now both insert
+
+    outcome: dict[str, object] = {}
+
+    def save(value: str) -> None:
+        try:
+            JournalService(store).set_mark(world.teacher, lesson_id, student, value, today=TODAY)
+            outcome[value] = "saved"
+        except Conflict as exc:
+            outcome[value] = exc
+
+    event.listen(Session, "before_flush", wait_for_the_other)
+    try:
+        threads = [threading.Thread(target=save, args=(value,)) for value in ("5", "4")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        event.remove(Session, "before_flush", wait_for_the_other)
+    [winner] = [value for value, result in outcome.items() if result == "saved"]
+    [refusal] = [result for result in outcome.values() if isinstance(result, Conflict)]
+    assert "Андреев Пётр" in str(refusal) and "другой пользователь" in str(refusal)
+    assert _live_marks(store, lesson_id, student) == [(winner, 1)]  # one mark, one history entry
+    assert len(records(store, "mark.create")) == 2  # the other student's and the winner's
+
+
+def test_one_live_mark_per_cell_and_any_number_of_removed_ones(store, world):
+    lesson_id, student = _first_mark_cell(store, world)
+    journal = JournalService(store)
+    for value in ("5", "", "4", "", "3"):  # removed marks stay as rows beside the live one
+        journal.set_mark(world.teacher, lesson_id, student, value, today=TODAY)
+    with store.session() as s:
+        rows = s.scalars(select(Mark).where(Mark.lesson_id == lesson_id, Mark.student_id == student)).all()
+        assert sorted((m.value, m.deleted_at is None) for m in rows) == [("3", True), ("4", False), ("5", False)]
+        live = next(m for m in rows if m.deleted_at is None)
+        s.add(Mark(school_id=live.school_id, lesson_id=lesson_id, student_id=student,
+                   work_type_id=live.work_type_id, value="2"))
+        with pytest.raises(IntegrityError):
+            s.flush()

@@ -68,6 +68,7 @@ from zhurnal.core.models import (
     TeachingAssignment,
     Term,
     TermMark,
+    TermMarkHistory,
     User,
     WorkType,
     utcnow,
@@ -566,6 +567,7 @@ class _School:
                                      (Mark, "marks", quarter.marks), (MarkHistory, "mark_history", quarter.history),
                                      (Attendance, "attendance", quarter.attendance),
                                      (TermMark, "term_marks", quarter.term_marks),
+                                     (TermMarkHistory, "term_mark_history", quarter.term_mark_history),
                                      (ActivityEvent, "activity_events", quarter.activity)):
                 insert_rows(session, model, rows)
                 journal[key] = len(rows)
@@ -960,7 +962,8 @@ _SUMMARISED = {"classes": "class", "subjects": "subject", "curriculum_items": "c
                "subgroup_members": "subgroup_member",
                "guardianships": "guardianship", "staff_positions": "staff_position", "work_types": "work_type",
                "lessons": "lesson", "marks": "mark", "mark_history": "mark_history", "attendance": "attendance",
-               "term_marks": "term_mark", "activity_events": "activity_event", "family_accounts": "user"}
+               "term_marks": "term_mark", "term_mark_history": "term_mark_history",
+               "activity_events": "activity_event", "family_accounts": "user"}
 _ORDER_FIELDS = ("number", "order_date", "kind", "title", "text")
 
 

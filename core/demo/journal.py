@@ -121,6 +121,7 @@ class QuarterRows:
     history: list[dict[str, Any]] = field(default_factory=list)
     attendance: list[dict[str, Any]] = field(default_factory=list)
     term_marks: list[dict[str, Any]] = field(default_factory=list)
+    term_mark_history: list[dict[str, Any]] = field(default_factory=list)  # each term mark's confirmation
     activity: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -516,11 +517,13 @@ class _Quarter:
                     value = str(min(5, max(2, int(suggested) + step)))
                 else:
                     value = suggested
-                self.rows.term_marks.append({
-                    "school_id": q.school_id, "year_id": q.year_id, "term_kind": "quarter", "term_number": 1,
-                    "student_id": m.student_id, "subject_id": a.subject_id, "class_id": a.class_id,
-                    "subject_name": a.subject, "class_name": class_name, "value": value, "suggested": average,
-                    "confirmed_by": user_id, "confirmed_at": at, "version": 1})
+                key = {"school_id": q.school_id, "year_id": q.year_id, "term_kind": "quarter", "term_number": 1,
+                       "student_id": m.student_id, "subject_id": a.subject_id, "class_id": a.class_id,
+                       "subject_name": a.subject, "class_name": class_name}
+                self.rows.term_marks.append({**key, "value": value, "suggested": average, "confirmed_by": user_id,
+                                             "confirmed_at": at, "version": 1})
+                self.rows.term_mark_history.append({**key, "changed_by": user_id, "changed_at": at,
+                                                    "old_value": None, "new_value": value})
 
     # ---- logins and diary views ----------------------------------------------------------------------
 

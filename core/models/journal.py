@@ -2,7 +2,9 @@
 work types, grade-lock exceptions, and the activity events the quarterly report counts.
 
 Nothing here is deleted by the application: lessons and marks are soft-deleted (`deleted_at`), a mark change
-appends to `mark_history`, and activity events are only ever inserted (purged by the retention setting).
+appends to `mark_history`, and activity events are only ever inserted (purged by the retention setting, each
+purge noted in `activity_purges`). The one exception is a withdrawn term mark, whose row goes while its
+`term_mark_history` stays.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhurnal.core.models.base import Base, UTCDateTime, Versioned, utcnow
@@ -60,13 +62,24 @@ class Lesson(Versioned, Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# A live mark: one not removed. Spelled once for both engines' partial indexes.
+_LIVE_MARK = text("deleted_at IS NULL")
+
+
 class Mark(Versioned, Base):
-    """A student's mark for one kind of work in one lesson; changes append to MarkHistory."""
+    """A student's mark for one kind of work in one lesson; changes append to MarkHistory.
+
+    At most one live mark per lesson, student and kind of work (`uq_marks_live`, a partial unique index): two
+    teachers' sessions saving the first mark of a cell at the same moment cannot both insert one (the later
+    save is refused, docs/journal.md). Removed marks are kept, any number of them.
+    """
 
     __tablename__ = "marks"
     __table_args__ = (
         Index("ix_marks_lesson_student", "lesson_id", "student_id"),
         Index("ix_marks_student", "student_id", "lesson_id"),
+        Index("uq_marks_live", "lesson_id", "student_id", "work_type_id", unique=True,
+              sqlite_where=_LIVE_MARK, postgresql_where=_LIVE_MARK),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,6 +151,33 @@ class TermMark(Versioned, Base):
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class TermMarkHistory(Base):
+    """Who confirmed, changed or withdrew a term or year mark, when, from what to what (None: no mark).
+
+    Keyed by what the mark is of (student, subject, year, term) rather than by the term_marks row: a withdrawn
+    mark's row is deleted (so the unique key is free for a later confirmation), and its history must outlive
+    it. The subject title and class name are the snapshot the mark carried.
+    """
+
+    __tablename__ = "term_mark_history"
+    __table_args__ = (Index("ix_term_mark_history_student", "student_id", "year_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    year_id: Mapped[int] = mapped_column(ForeignKey("academic_years.id"))
+    term_kind: Mapped[str] = mapped_column(String(20))
+    term_number: Mapped[int] = mapped_column(Integer)
+    student_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"))
+    subject_name: Mapped[str] = mapped_column(String(200))
+    class_name: Mapped[str] = mapped_column(String(12))
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    old_value: Mapped[str | None] = mapped_column(String(8))
+    new_value: Mapped[str | None] = mapped_column(String(8))
+
+
 class LockException(Versioned, Base):
     """A teacher's request to change marks of an assignment's locked lessons, and its decision."""
 
@@ -161,8 +201,8 @@ class LockException(Versioned, Base):
 class ActivityEvent(Base):
     """One use of the journal (a login, a diary view, a journal entry) for the quarterly activity report.
 
-    Only ever inserted; the retention setting purges old rows (an audited action). `day` is the school-local
-    date, so a report by day or term needs no time-zone arithmetic.
+    Only ever inserted; the retention setting purges old rows (an audited action, also noted in ActivityPurge).
+    `day` is the school-local date, so a report by day or term needs no time-zone arithmetic.
     """
 
     __tablename__ = "activity_events"
@@ -181,3 +221,17 @@ class ActivityEvent(Base):
     lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id"))
     # The lesson's date for journal entries: "entered on the lesson day versus late" needs both days.
     lesson_day: Mapped[date | None] = mapped_column(Date)
+
+
+class ActivityPurge(Base):
+    """One purge of a school's old activity events that removed any: the roll-up still counts them, so
+    `activity.rebuild_rollup` refuses to recompute that school's roll-up from the events left."""
+
+    __tablename__ = "activity_purges"
+    __table_args__ = (Index("ix_activity_purges_school", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    purged_before: Mapped[date] = mapped_column(Date)  # events dated before this day were removed
+    events: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

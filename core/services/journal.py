@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from zhurnal.core.errors import Conflict, NotFound, ValidationFailed
 from zhurnal.core.models import (
@@ -275,6 +276,16 @@ def _require_student(uow: UnitOfWork, student_id: int, lesson: Lesson, assignmen
     require_own_subgroup(uow, assignment, student_id)
 
 
+def _lost_first_mark(uow: UnitOfWork, student_id: int, number: int, day: date, work: str) -> str:
+    """The refusal of a first mark another session saved meanwhile; names the student, lesson and kind of work.
+    The failed transaction is rolled back first (nothing more can be read in it)."""
+    uow.session.rollback()
+    student = uow.session.get(Person, student_id)
+    name = full_name(student.last_name, student.first_name, student.middle_name) if student else f"№ {student_id}"
+    return (f"Отметка ученика {name} за урок {number} {format_date(day)} ({work}): её только что поставил другой "
+            "пользователь; загрузите журнал заново и повторите правку")
+
+
 def _lesson_number(number: object) -> int:
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_LESSON_NUMBER:
         raise ValidationFailed([Problem("number", "out_of_range", f"Номер урока: «{number}» — ожидается число "
@@ -478,7 +489,8 @@ class JournalService(Service):
         """Put, change or (with an empty value) remove a student's mark for a kind of work in a lesson.
 
         Each change appends to the mark's history; a removed mark is soft-deleted. Returns the mark, or None
-        once removed (or when there was nothing to remove).
+        once removed (or when there was nothing to remove). A first mark another session put in the same cell
+        meanwhile is refused (Conflict naming the student, lesson and kind of work), as a stale version is.
         """
         when = today or date.today()
         lesson = get_lesson(uow, lesson_id)
@@ -509,6 +521,14 @@ class JournalService(Service):
             row = Mark(school_id=uow.school_id, lesson_id=lesson.id, student_id=student_id,
                        work_type_id=work_type.id, value=clean, entered_by=uow.actor.user_id, entered_at=now)
             uow.session.add(row)
+            cell = (lesson.number, lesson.day, work_type.name)  # named in a refusal, read while readable
+            try:
+                uow.session.flush()
+            except IntegrityError as exc:
+                # uq_marks_live: another session put this cell's first mark between our look-up and our insert
+                # (PostgreSQL; SQLite runs writers one after another). Refused like a stale version: the
+                # teacher sees the winner's mark on reloading and decides, nothing is overwritten unseen.
+                raise Conflict(_lost_first_mark(uow, student_id, *cell)) from exc
         elif clean is None:
             row.deleted_at = now
         else:

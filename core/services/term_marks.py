@@ -3,7 +3,8 @@
 The suggestion is the weighted mean of the student's numeric marks in the subject during the term, in any
 class (a student who moved mid-term keeps the marks of the old class), each mark weighted by its work
 type. It is rounded half up to the nearest mark of the scale (4.5 → 5; documented in docs/journal.md).
-A year mark's suggestion is the mean of the confirmed term marks, else of all the year's marks.
+A year mark's suggestion is the mean of the confirmed term marks, else of all the year's marks. Every
+confirmation, change and withdrawal appends to term_mark_history, which outlives a withdrawn mark's row.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from zhurnal.core.models import (
     TeachingAssignment,
     Term,
     TermMark,
+    TermMarkHistory,
+    User,
     WorkType,
     utcnow,
 )
@@ -58,6 +61,18 @@ class TermMarkRow:
     average: Decimal | None
     suggested: str | None
     confirmed: str | None
+
+
+@dataclass(frozen=True)
+class TermMarkHistoryEntry:
+    """One change of a term or year mark: when, who (login), from what to what (None: no mark)."""
+
+    changed_at: str
+    changed_by: str | None
+    old_value: str | None
+    new_value: str | None
+    subject_name: str
+    class_name: str
 
 
 @dataclass(frozen=True)
@@ -150,6 +165,15 @@ def _rows(uow: UnitOfWork, assignment: TeachingAssignment, year: AcademicYear,
     return rows
 
 
+def _history(uow: UnitOfWork, row: TermMark, old: str | None, new: str | None) -> None:
+    """Append one change of a term mark to its history (the row's snapshot of subject and class)."""
+    uow.session.add(TermMarkHistory(
+        school_id=row.school_id, year_id=row.year_id, term_kind=row.term_kind, term_number=row.term_number,
+        student_id=row.student_id, subject_id=row.subject_id, class_id=row.class_id, subject_name=row.subject_name,
+        class_name=row.class_name, changed_by=uow.actor.user_id, changed_at=utcnow(), old_value=old,
+        new_value=new))
+
+
 class TermMarkService(Service):
     """Suggest and confirm term and year marks."""
 
@@ -188,12 +212,14 @@ class TermMarkService(Service):
             TermMark.year_id == year.id, TermMark.term_kind == kind, TermMark.term_number == number))
         suggested = next((r for r in _rows(uow, assignment, year, term) if r.student_id == student_id), None)
         average = suggested.average if suggested else None
-        # The row holds only the current value: the audit record keeps the old one, as attendance records do.
+        # The row holds only the current value; every change appends to term_mark_history, which outlives a
+        # withdrawn mark's row (a final mark is a document: who withdrew which one, and what it was).
         old = row.value if row is not None else None
         change = f"{kind} {number}: {old or '-'} -> {clean or '-'}"
         if clean is None:
             if row is not None:
-                uow.session.delete(row)  # the audit record keeps the trace; no mark is confirmed any more
+                _history(uow, row, old, None)
+                uow.session.delete(row)  # frees the key for a later confirmation; the history keeps the value
                 uow.audit("term_mark.withdraw", object_type="term_mark", object_id=row.id, person_id=student_id,
                           detail=change)
         else:
@@ -206,14 +232,36 @@ class TermMarkService(Service):
                                subject_name=subject.name, class_name=school_class.name, value=clean,
                                suggested=average, confirmed_by=uow.actor.user_id, confirmed_at=utcnow())
                 uow.session.add(row)
+                _history(uow, row, None, clean)
             elif row.value != clean:
                 row.value, row.suggested = clean, average
                 row.confirmed_by, row.confirmed_at = uow.actor.user_id, utcnow()
+                _history(uow, row, old, clean)
             flush(uow, "Итоговая отметка")
             uow.audit("term_mark.set", object_type="term_mark", object_id=row.id, person_id=student_id,
                       fields=["value"], detail=change)
         return TermMarkRow(student.id, student.full_name, suggested.marks if suggested else 0, average,
                            suggested.suggested if suggested else None, clean)
+
+    @service("journal.read", "journal.write", write=False)
+    def history(self, uow: UnitOfWork, assignment_id: int, term_id: int | None,
+                student_id: int) -> list[TermMarkHistoryEntry]:
+        """Every confirmation, change and withdrawal of a student's term mark in the journal's subject
+        (`term_id` None: the year mark), oldest first: when, who, the old and the new value — a withdrawn
+        mark included."""
+        assignment = get_assignment_any(uow, assignment_id)
+        scope(uow, assignment, write=False)
+        year = year_of(uow, assignment)
+        term = _term(uow, year, term_id)
+        kind, number = (term.kind, term.number) if term else (YEAR_KIND, 0)
+        rows = uow.session.execute(
+            select(TermMarkHistory, User.login).outerjoin(User, User.id == TermMarkHistory.changed_by)
+            .where(TermMarkHistory.school_id == uow.school_id, TermMarkHistory.student_id == student_id,
+                   TermMarkHistory.subject_id == assignment.subject_id, TermMarkHistory.year_id == year.id,
+                   TermMarkHistory.term_kind == kind, TermMarkHistory.term_number == number)
+            .order_by(TermMarkHistory.id))
+        return [TermMarkHistoryEntry(h.changed_at.isoformat(timespec="seconds"), login, h.old_value, h.new_value,
+                                     h.subject_name, h.class_name) for h, login in rows]
 
     @service("journal.read", write=False)
     def suggest_school(self, uow: UnitOfWork, term_id: int) -> list[SchoolSuggestion]:
