@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(VENV)/bin/zhurnal demo --if-empty
+	$(VENV)/bin/zhurnal db upgrade
 	$(VENV)/bin/zhurnal
 
 test: $(STAMP)

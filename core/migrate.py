@@ -7,6 +7,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The newest migration this version of the program needs. Kept as a constant (a test compares it with
+# Alembic's head) so checking a database at start-up is one SELECT, not a scan of the migration scripts.
+SCHEMA_HEAD = "0009"
 
 
 def alembic_config(engine: Engine | None = None):
@@ -40,3 +43,22 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why this program must not work on the database's schema (None: it is the one the program needs).
+
+    A database older than the program (the package was updated, `zhurnal db upgrade` not yet run) would fail
+    with a missing table or column in the middle of some screen; one newer than the program (the package was
+    rolled back) could be written wrongly. Both are refused up front with what to do."""
+    from sqlalchemy import text
+
+    with engine.connect() as connection:  # plain SQL: importing Alembic here would slow every start
+        current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if current is None or current == SCHEMA_HEAD:
+        return None
+    if any((MIGRATIONS_DIR / "versions").glob(f"*_{current}_*.py")):  # one of ours: the database is behind
+        return (f"Схема базы устарела: ревизия {current}, этой версии программы нужна {SCHEMA_HEAD}. Сделайте "
+                "резервную копию файла или базы и выполните «zhurnal db upgrade».")
+    return (f"Схема базы (ревизия {current}) новее этой версии программы (ей нужна {SCHEMA_HEAD}): база "
+            "обновлена более новой версией zhurnal — установите её, а не эту.")

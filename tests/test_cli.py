@@ -93,3 +93,22 @@ def test_logins_are_case_insensitive_from_init_on(tmp_path):
     for login in ("director", "DIRECTOR"):
         signed = zhurnal(tmp_path, "--user", login, "--password-stdin", "people", "search", stdin=PASSWORD + "\n")
         assert signed.returncode == 0, signed.stderr
+
+
+def test_a_database_behind_the_program_is_refused_until_db_upgrade(data):
+    from alembic import command
+
+    from zhurnal.core.migrate import alembic_config
+    from zhurnal.core.store import Store
+
+    store = Store(f"sqlite:///{data / 'zhurnal.sqlite3'}")
+    command.downgrade(alembic_config(store.engine), "0008")  # as the previous version left it
+    store.dispose()
+    refused = zhurnal(data, "--user", "director", "--password-stdin", "people", "search", stdin=PASSWORD + "\n")
+    assert refused.returncode != 0 and "zhurnal db upgrade" in refused.stderr and "Traceback" not in refused.stderr
+    summary = zhurnal(data)  # no command: the app (or, off a terminal, the summary) refuses the same way
+    assert summary.returncode != 0 and "zhurnal db upgrade" in summary.stderr
+    upgraded = zhurnal(data, "db", "upgrade")
+    assert upgraded.returncode == 0 and "0009" in upgraded.stdout
+    again = zhurnal(data, "--user", "director", "--password-stdin", "people", "search", stdin=PASSWORD + "\n")
+    assert again.returncode == 0, again.stderr

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.test_journal import TODAY, world  # noqa: F401  (the fixture)
-from zhurnal.core.migrate import alembic_config, current_revision, heads
+from zhurnal.core.migrate import SCHEMA_HEAD, alembic_config, current_revision, heads, schema_problem
 from zhurnal.core.models import Base, Mark, MarkHistory, TermMarkHistory
 from zhurnal.core.services.journal import JournalService
 from zhurnal.core.services.term_marks import TermMarkService
@@ -74,3 +74,19 @@ def test_0009_keeps_the_newest_of_duplicate_live_marks_and_starts_term_mark_hist
     assert sorted((m.student_id, m.value) for m in grid.marks) == [(world.students[0], "5"), (world.students[1], "3")]
     assert [(h.old_value, h.new_value) for h in TermMarkService(store).history(
         world.teacher, world.assignment_id, term_id, world.students[0])] == [(None, "4")]
+
+
+def test_the_programs_schema_head_is_alembics():
+    assert heads()[0] == SCHEMA_HEAD
+
+
+def test_a_database_behind_or_ahead_of_the_program_is_refused_with_what_to_do(empty_store):
+    empty_store.upgrade()
+    assert schema_problem(empty_store.engine) is None
+    command.downgrade(alembic_config(empty_store.engine), "0008")
+    behind = schema_problem(empty_store.engine)
+    assert behind is not None and "zhurnal db upgrade" in behind and "0008" in behind
+    with empty_store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    ahead = schema_problem(empty_store.engine)
+    assert ahead is not None and "новее" in ahead and "db upgrade" not in ahead

@@ -56,7 +56,17 @@ class Context:
         store = self.store
         if not store.is_initialised():
             raise CliError(f"База {store.display_url()} пуста: сначала «zhurnal init» или «zhurnal demo»")
+        self.check_schema(store)
         return store
+
+    @staticmethod
+    def check_schema(store: Store) -> None:
+        """Refuse a database whose schema is not the one this program needs (see migrate.schema_problem)."""
+        from zhurnal.core.migrate import schema_problem
+
+        problem = schema_problem(store.engine)
+        if problem is not None:
+            raise CliError(problem)
 
     def print(self, text: str = "") -> None:
         print(text, file=self.stdout)
@@ -134,6 +144,7 @@ def cmd_summary(ctx: Context) -> int:
         ctx.print("База пуста. Создайте школу: «zhurnal init --school НАЗВАНИЕ --admin ЛОГИН» "
                   "или демо-школу: «zhurnal demo».")
         return EXIT_OK
+    ctx.check_schema(store)
     if ctx.stdout.isatty() and ctx.stdin.isatty():
         from zhurnal.tui.app import run
 
