@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     # Annotations only: every screen imports this module, the login screen too, which is drawn before the
     # services (and SQLAlchemy's ORM) are imported.
     from zhurnal.core.backup.service import Restored
+    from zhurnal.core.errors import ZhurnalError
     from zhurnal.core.services.accounts import SignedIn
     from zhurnal.core.services.announcements import AnnouncementView
     from zhurnal.core.services.classes import RosterRow
@@ -114,6 +115,20 @@ class FormRefused(Message):
         super().__init__()
         self.problems = problems
         self.text = text
+
+    @classmethod
+    def of(cls, exc: ZhurnalError, conflict_field: str | None = None) -> FormRefused:
+        """The refusal a form shows for a core error: a ValidationFailed's problems under their fields; a Conflict
+        under `conflict_field` when the form names one (a number or name already taken), else under the form;
+        any other error under the form."""
+        from zhurnal.core.errors import Conflict, ValidationFailed
+        from zhurnal.core.validation import Problem
+
+        if isinstance(exc, ValidationFailed):
+            return cls(exc.problems)
+        if isinstance(exc, Conflict) and conflict_field is not None:
+            return cls([Problem(conflict_field, "conflict", str(exc))])
+        return cls([], str(exc))
 
 
 class DuplicateSuspected(Message):

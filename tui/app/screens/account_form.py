@@ -12,7 +12,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Checkbox, DataTable, Header, Input, SelectionList, Static
 
-from zhurnal.core.errors import AuthenticationFailed, Conflict, ValidationFailed, ZhurnalError
+from zhurnal.core.errors import AuthenticationFailed, ZhurnalError
 from zhurnal.core.services.codes import login_base
 from zhurnal.core.services.users import UserDetail
 from zhurnal.core.validation import Problem
@@ -133,12 +133,8 @@ class AccountFormScreen(AppScreen):
             created = admin_calls.create_account(self.ctx, login, person_id, roles, with_password, confirm)
         except AuthenticationFailed as exc:
             self.post_message(FormRefused([Problem("confirmed_password", "wrong", str(exc))]))
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
-        except Conflict as exc:  # the login is taken, or the person has an account already
-            self.post_message(FormRefused([], str(exc)))
-        except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+        except ZhurnalError as exc:  # the login is taken, or the person has an account already
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(AccountCreated(created))
 

@@ -13,7 +13,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, DataTable, Header, Input, Label, SelectionList, Static, TextArea
 
-from zhurnal.core.errors import ValidationFailed, ZhurnalError
+from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.permissions import ROLES
 from zhurnal.core.services.announcements import AnnouncementView, Audience
 from zhurnal.core.validation import Problem, parse_date
@@ -282,10 +282,8 @@ class AnnouncementFormScreen(AppScreen):
     def save(self, title: str, body: str, audience: Audience, until: date | None) -> None:
         try:
             posted = workers.post_announcement(self.ctx, title, body, audience, until)
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
         except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(AnnouncementChanged(posted))
 

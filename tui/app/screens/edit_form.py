@@ -16,7 +16,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Select, Static
 
-from zhurnal.core.errors import Conflict, ValidationFailed, ZhurnalError
+from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.validation import Problem
 from zhurnal.tui.app.context import Context
 from zhurnal.tui.app.keys import bind
@@ -114,14 +114,8 @@ class EditFormScreen(AppScreen):
     def save(self, call: Call) -> None:
         try:
             result = call(self.ctx)
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
-        except Conflict as exc:
-            field = self.CONFLICT_FIELD
-            self.post_message(FormRefused([Problem(field, "conflict", str(exc))] if field else [],
-                                          "" if field else str(exc)))
         except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+            self.post_message(FormRefused.of(exc, conflict_field=self.CONFLICT_FIELD))
         else:
             self.post_message(FormDone(result))
 

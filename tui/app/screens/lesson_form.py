@@ -12,7 +12,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Static
 
-from zhurnal.core.errors import Conflict, ValidationFailed, ZhurnalError
+from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.services.journal import LessonView
 from zhurnal.core.validation import Problem, parse_date
 from zhurnal.tui.app import journal_workers
@@ -139,12 +139,8 @@ class LessonFormScreen(AppScreen):
     def save(self, when: date, number: int, topic: str | None, homework: str | None) -> None:
         try:
             lesson, _impact = journal_workers.update_lesson(self.ctx, self.lesson, when, number, topic, homework)
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
-        except Conflict as exc:  # the date and number are taken, or someone changed the lesson meanwhile
-            self.post_message(FormRefused([], str(exc)))
-        except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+        except ZhurnalError as exc:  # the date and number are taken, or someone changed the lesson meanwhile
+            self.post_message(FormRefused.of(exc))
         else:
             self.saved = lesson  # before the message: the grid reads it once the form is dismissed
             self.post_message(LessonChanged(lesson.id))

@@ -15,7 +15,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Select, Static
 
-from zhurnal.core.errors import ValidationFailed, ZhurnalError
+from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.services.enrolments import DEPART_REASONS
 from zhurnal.core.services.orders import OrderView
 from zhurnal.core.services.staff import DISMISS_REASONS
@@ -207,10 +207,8 @@ class MovementScreen(AppScreen):
     def run_movement(self, movement: Movement, summary: str) -> None:
         try:
             workers.apply_movement(self.ctx, movement)
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
         except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(MovementApplied(summary))
 

@@ -11,7 +11,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Select, Static
 
-from zhurnal.core.errors import Conflict, ValidationFailed, ZhurnalError
+from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.models import ORDER_KINDS
 from zhurnal.core.services.orders import OrderView
 from zhurnal.core.validation import Problem, parse_date
@@ -88,12 +88,8 @@ class OrderFormScreen(AppScreen):
     def save(self, number: str, order_date: date, kind: str, title: str, text: str | None) -> None:
         try:
             order = workers.create_order(self.ctx, number, order_date, kind, title, text)
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
-        except Conflict as exc:  # the number is taken this year
-            self.post_message(FormRefused([Problem("number", "conflict", str(exc))]))
-        except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+        except ZhurnalError as exc:  # a Conflict: the number is taken this year
+            self.post_message(FormRefused.of(exc, conflict_field="number"))
         else:
             self.post_message(OrderSaved(order))
 

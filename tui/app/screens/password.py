@@ -16,7 +16,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Static
 
-from zhurnal.core.errors import AuthenticationFailed, ValidationFailed, ZhurnalError
+from zhurnal.core.errors import AuthenticationFailed, ZhurnalError
 from zhurnal.core.permissions import Actor
 from zhurnal.core.services.accounts import SignedIn
 from zhurnal.core.validation import Problem
@@ -116,10 +116,8 @@ class PasswordScreen(AppScreen):
             admin_calls.change_own_password(self.ctx, self.actor, old, new)
         except AuthenticationFailed as exc:  # the current password is wrong (counts towards the lock-out)
             self.post_message(FormRefused([Problem("old", "wrong", str(exc))]))
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
         except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(PasswordChanged())
 
@@ -128,10 +126,9 @@ class PasswordScreen(AppScreen):
 
         try:
             signed = workers.redeem_code(self.ctx, login, code, new)
-        except ValidationFailed as exc:  # a weak password: the code is still unused
-            self.post_message(FormRefused(exc.problems))
-        except ZhurnalError as exc:  # the code was used or revoked meanwhile, or the account locked
-            self.post_message(FormRefused([], str(exc)))
+        # A weak password (the code stays unused), or the code used or revoked meanwhile, or the account locked.
+        except ZhurnalError as exc:
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(PasswordChanged(signed))
 

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from zhurnal.core.errors import ValidationFailed, ZhurnalError
+from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.services.support import TicketDetail
 from zhurnal.tui.app import workers
 from zhurnal.tui.app.keys import bind
@@ -82,10 +82,8 @@ class ReportScreen(ModalScreen[None]):
     def send(self, text: str) -> None:
         try:
             ticket = workers.send_report(self.ctx, text, self.screen_name)
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
         except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(TicketLoaded(ticket))
 

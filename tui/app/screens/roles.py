@@ -13,7 +13,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, SelectionList, Static
 
-from zhurnal.core.errors import AuthenticationFailed, ValidationFailed, ZhurnalError
+from zhurnal.core.errors import AuthenticationFailed, ZhurnalError
 from zhurnal.core.services.users import RoleChange, UserDetail
 from zhurnal.core.validation import Problem
 from zhurnal.tui.app import admin_calls
@@ -108,10 +108,8 @@ class RolesScreen(AppScreen):
             change = admin_calls.change_roles(self.ctx, self.detail.id, grant, revoke, password)
         except AuthenticationFailed as exc:
             self.post_message(FormRefused([Problem(PASSWORD_FIELD, "wrong", str(exc))]))
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
         except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(RolesChanged(change))
 

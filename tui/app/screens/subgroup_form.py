@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Header, SelectionList, Static
 
-from zhurnal.core.errors import ValidationFailed, ZhurnalError
+from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.services.subgroups import SubgroupsView
 from zhurnal.tui.app import journal_workers
 from zhurnal.tui.app.journal_messages import SubgroupsLoaded
@@ -109,10 +109,8 @@ class SubgroupScreen(AppScreen):
     def send(self, view: SubgroupsView, ticked: set[int]) -> None:
         try:
             saved = journal_workers.save_subgroup(self.ctx, view, self.subgroup, ticked)
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
         except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(SubgroupsLoaded(saved, saved=True))
 

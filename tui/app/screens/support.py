@@ -15,7 +15,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Header, Label, Static, TextArea
 
-from zhurnal.core.errors import ValidationFailed, ZhurnalError
+from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.services.support import TicketDetail, TicketRow
 from zhurnal.tui.app import workers
 from zhurnal.tui.app.keys import bind
@@ -263,10 +263,8 @@ class TicketScreen(AppScreen):
     def write(self, text: str) -> None:
         try:
             ticket = workers.write_to_ticket(self.ctx, self.ticket_id, text, self.manage)
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
         except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(TicketLoaded(ticket))
             self.app.call_from_thread(self.sent)

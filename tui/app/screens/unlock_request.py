@@ -11,7 +11,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Static
 
-from zhurnal.core.errors import ValidationFailed, ZhurnalError
+from zhurnal.core.errors import ZhurnalError
 from zhurnal.core.validation import Problem, parse_date
 from zhurnal.tui.app import journal_workers
 from zhurnal.tui.app.journal_messages import UnlockRequested
@@ -75,10 +75,8 @@ class UnlockRequestScreen(AppScreen):
     def send(self, first: date, last: date, reason: str) -> None:
         try:
             request = journal_workers.request_unlock(self.ctx, self.assignment_id, first, last, reason)
-        except ValidationFailed as exc:
-            self.post_message(FormRefused(exc.problems))
         except ZhurnalError as exc:
-            self.post_message(FormRefused([], str(exc)))
+            self.post_message(FormRefused.of(exc))
         else:
             self.post_message(UnlockRequested(request))
 
