@@ -8,9 +8,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import openpyxl
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, ProgressBar, Select, Static
+from textual.widgets import Checkbox, DataTable, Input, ProgressBar, Select, Static
 
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_import_support import runs, write_csv
@@ -329,6 +330,33 @@ def test_export_writes_the_file_after_the_password(demo, actor, data_folder):  #
         lines = path.read_bytes().decode("utf-8-sig").splitlines()
         assert lines[0].startswith("Фамилия;Имя") and len(lines) > 10
         assert f"Выгружено строк: {len(lines) - 1}" in screen_text(app)
+
+    drive(app, scenario)
+
+
+def test_an_empty_template_is_written_without_the_password(demo, actor, data_folder):  # noqa: F811
+    app = make_app(demo, actor)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        pilot.app.action_open("export")  # type: ignore[attr-defined]
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#export-format", Select).value = "xlsx"
+        screen.query_one("#export-template", Checkbox).value = True
+        await settle(pilot)
+        path = Path(screen.query_one("#export-path", Input).value)
+        assert path.name.startswith("students-template-") and path.suffix == ".xlsx"
+        await pilot.press("f9")
+        await settle(pilot)
+        assert not isinstance(app.screen, SecretPrompt)  # headers and lists only: no personal data
+        assert path.exists()
+        sheet = openpyxl.load_workbook(path).worksheets[0]
+        assert sheet.max_row == 1 and "Номер приказа" in [c.value for c in sheet[1]]
+        screen.query_one("#export-entity", Select).value = "all"
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert "не для всего журнала" in str(screen.query_one("#export-status", Static).render())
 
     drive(app, scenario)
 

@@ -164,6 +164,21 @@ def test_template_is_a_real_template(hub, store, school, admin):
     assert all(instructions.get(h) for h in headers)
 
 
+def test_a_filled_in_template_admits_new_students_by_its_order_columns(hub, store, school, admin, tmp_path):
+    make_classes(store, school.school_id)
+    book = _exported(hub, store, admin, "students", template=True)
+    sheet = book["Обучающиеся"]
+    headers = [c.value for c in sheet[1]]
+    assert {"Номер приказа", "Дата приказа"} <= set(headers)  # a new student comes with the order
+    filled = {"Фамилия": "Шаблонова", "Имя": "Алиса", "Отчество": "Павловна", "Дата рождения": date(2016, 5, 3),
+              "Пол": "Ж", "Класс": "5А", "Номер приказа": "15-у", "Дата приказа": date(2026, 8, 28)}
+    sheet.append([filled.get(h) for h in headers])
+    path = tmp_path / "filled.xlsx"
+    book.save(path)
+    applied = run(hub, store, admin, path)
+    assert applied.applied and applied.report.counts["new"] == 1, [str(m) for m in applied.messages]
+
+
 def test_exported_list_reimports_unchanged(hub, store, school, admin, tmp_path):
     make_classes(store, school.school_id)
     source = tmp_path / "in.xlsx"

@@ -62,9 +62,13 @@ _ROWS: dict[str, tuple[str, Callable[[Any], dict[str, Cell]]]] = {
     "students": ("students", _student), "staff": ("staff", _staff), "parents": ("parents", _parent)}
 
 
-def build_table(entity: str, rows: Sequence[dict[str, Cell]], *, spreadsheet: bool) -> ExportTable:
-    """The entity's exported columns in layout order; text neutralised when a spreadsheet may open it."""
-    columns = [c for c in LAYOUTS[entity] if c.export and not c.field.startswith("order_")]
+def build_table(entity: str, rows: Sequence[dict[str, Cell]], *, spreadsheet: bool,
+                template: bool = False) -> ExportTable:
+    """The entity's exported columns in layout order; text neutralised when a spreadsheet may open it.
+
+    A list leaves out the order columns (an exported person is already enrolled or employed); a `template`
+    keeps them, since every new student or employee in it must come with the order that admits them."""
+    columns = [c for c in LAYOUTS[entity] if c.export and (template or not c.field.startswith("order_"))]
     body = []
     for values in rows:
         cells = [values.get(c.field) for c in columns]
@@ -111,7 +115,7 @@ def export(hub: Hub, store: Store, actor: Actor, entity: str, format: str, out: 
         raise ExportFailed(f"Формат {exporter.name} не экспортирует «{entity}»")
     method, convert = _ROWS[entity]
     rows = [] if template else getattr(ExportService(store), method)(actor, on, purpose=exporter.name)
-    table = build_table(entity, [convert(r) for r in rows], spreadsheet=exporter.spreadsheet)
+    table = build_table(entity, [convert(r) for r in rows], spreadsheet=exporter.spreadsheet, template=template)
     options = options or WriteOptions()
     if "classes" not in options.extra:
         classes = "\n".join(class_names(store, actor.school_id, on))

@@ -16,7 +16,7 @@ from zhurnal.core.config import ConfigError
 from zhurnal.core.errors import Progress
 from zhurnal.core.locations import exports_dir, imports_dir
 from zhurnal.core.services.users import UserService
-from zhurnal.plugins.engine.export import STRUCTURE, ExportFailed, ExportResult, export
+from zhurnal.plugins.engine.export import BUNDLE, STRUCTURE, ExportFailed, ExportResult, export
 from zhurnal.plugins.engine.formats import WriteOptions
 from zhurnal.plugins.engine.limits import limits_from
 from zhurnal.plugins.engine.mapping import MappedColumn
@@ -118,17 +118,20 @@ def run_import(ctx: Context, hub: Hub, prepared: Prepared, *, dry_run: bool,
     return execute(hub, ctx.store, ctx.signed_in(), prepared, dry_run=dry_run, progress=progress)
 
 
-def default_export_path(entity: str, extension: str, day: str) -> Path:
-    """exports/<entity>-<day><extension> in the data folder."""
-    return exports_dir() / f"{entity}-{day}{extension}"
+def default_export_path(entity: str, extension: str, day: str, *, template: bool = False) -> Path:
+    """exports/<entity>-<day><extension> (a template: <entity>-template-<day>) in the data folder."""
+    return exports_dir() / f"{entity}{'-template' if template else ''}-{day}{extension}"
 
 
-def run_export(ctx: Context, hub: Hub, entity: str, format: str, out: Path, password: str | None) -> ExportResult:
-    """Check the user's own password again (personal data; the school's structure needs none), then write
-    the export beside `out` and rename it at the end (a failed export leaves no half-written file); the file
-    is readable by its owner only."""
+def run_export(ctx: Context, hub: Hub, entity: str, format: str, out: Path, password: str | None, *,
+               template: bool = False) -> ExportResult:
+    """Check the user's own password again (personal data; the school's structure and an empty template need
+    none), then write the export beside `out` and rename it at the end (a failed export leaves no half-written
+    file); the file is readable by its owner only."""
     actor = ctx.signed_in()
-    if entity not in STRUCTURE:
+    if template and entity == BUNDLE:
+        raise ExportFailed(t("export.template.no_bundle"))
+    if entity not in STRUCTURE and not template:
         hub.require(ctx.store, actor, ["export.personal_data"], "export")
         UserService(ctx.store).reauthenticate(actor, password or "")
     if out.parent == exports_dir():
@@ -138,7 +141,8 @@ def run_export(ctx: Context, hub: Hub, entity: str, format: str, out: Path, pass
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            result = export(hub, ctx.store, actor, entity, format, stream, WriteOptions(), on=ctx.today)
+            result = export(hub, ctx.store, actor, entity, format, stream, WriteOptions(), on=ctx.today,
+                            template=template)
         os.chmod(temporary, 0o600)
         os.replace(temporary, out)
     except BaseException:

@@ -230,7 +230,7 @@ def cmd_export(ctx: Context) -> int:
                            "students, staff или parents (весь журнал пишет, например, --format oneroster)")
         if ctx.args.template:
             raise CliError("--template и --entity all несовместимы")
-    if ctx.args.entity not in STRUCTURE:  # the school's structure is no personal data
+    if ctx.args.entity not in STRUCTURE and not ctx.args.template:  # structure and templates: no personal data
         hub.require(ctx.store, actor, ["export.personal_data"], "export")
         ctx.confirm_password(actor, "экспорт персональных данных")
     out = Path(ctx.args.out)

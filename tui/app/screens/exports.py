@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Header, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Checkbox, Header, Input, Label, ProgressBar, Select, Static
 
 from zhurnal.core.errors import ZhurnalError
 from zhurnal.plugins.engine.export import STRUCTURE, ExportResult
@@ -71,6 +71,7 @@ class ExportScreen(AppScreen):
             with Horizontal(classes="import-line"):
                 yield Label(t("export.field.path"), classes="import-label")
                 yield Input(id="export-path", compact=True)
+            yield Checkbox(t("export.field.template"), id="export-template", compact=True)
             yield Static(t("export.hint"), id="export-hint")
             with Vertical(id="export-progress-area"):
                 yield ProgressBar(id="export-progress", total=None, show_eta=False)
@@ -131,7 +132,9 @@ class ExportScreen(AppScreen):
         path_input = self.query_one("#export-path", Input)
         if path_input.value and path_input.value != self.default_path:
             return  # the user typed their own path
-        self.default_path = str(import_calls.default_export_path(entity, chosen.extension, self.ctx.day().isoformat()))
+        template = self.query_one("#export-template", Checkbox).value
+        self.default_path = str(import_calls.default_export_path(entity, chosen.extension, self.ctx.day().isoformat(),
+                                                                 template=template))
         path_input.value = self.default_path
 
     @on(Select.Changed, "#export-entity")
@@ -139,6 +142,7 @@ class ExportScreen(AppScreen):
         self.offer_formats()
 
     @on(Select.Changed, "#export-format")
+    @on(Checkbox.Changed, "#export-template")
     def format_changed(self) -> None:
         self.fill_path()
 
@@ -165,17 +169,19 @@ class ExportScreen(AppScreen):
             return
         path = Path(raw).expanduser()
         actor = self.ctx.signed_in()
+        template = self.query_one("#export-template", Checkbox).value
+        personal = entity not in STRUCTURE and not template
 
         def answered(password: str | None) -> None:
-            if not password and entity not in STRUCTURE:
+            if not password and personal:
                 return
             self.busy = True
             self.query_one("#export-progress-area").display = True
             status.update(t("export.writing", path=str(path)))
             self.refresh_bindings()
-            self.write(entity, str(format_value), path, password)
+            self.write(entity, str(format_value), path, password, template)
 
-        if entity in STRUCTURE:  # no personal data: no password
+        if not personal:  # the school's structure, an empty template: no personal data, no password
             answered(None)
             return
         self.app.push_screen(SecretPrompt(t("export.password.title"),
@@ -183,10 +189,11 @@ class ExportScreen(AppScreen):
                                             [t("export.password.why")]), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export-work")
-    def write(self, entity: str, format: str, path: Path, password: str | None) -> None:
+    def write(self, entity: str, format: str, path: Path, password: str | None, template: bool) -> None:
         assert self.hub is not None
         try:
-            result = import_calls.run_export(self.ctx, self.hub.hub, entity, format, path, password)
+            result = import_calls.run_export(self.ctx, self.hub.hub, entity, format, path, password,
+                                             template=template)
         except ZhurnalError as exc:
             self.post_message(CallFailed(str(exc), "export-write"))
             return
