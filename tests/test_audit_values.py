@@ -41,7 +41,7 @@ def _records(store, after: int) -> list[AuditRecord]:
         return list(s.scalars(select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq)))
 
 
-def test_no_value_written_through_the_services_reaches_the_audit_trail(store, admin, world: World):
+def test_no_value_written_through_the_services_reaches_the_audit_trail(store, admin, world: World):  # noqa: F811
     with store.session() as s:
         start = s.scalar(select(AuditRecord.seq).order_by(AuditRecord.seq.desc()).limit(1)) or 0
     people = PersonService(store)
