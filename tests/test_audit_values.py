@@ -10,9 +10,12 @@ from sqlalchemy import String, Text, select
 
 from tests.test_journal import TODAY, World, world  # noqa: F401  (the fixture)
 from zhurnal.core.models import AuditRecord
+from zhurnal.core.services.enrolments import EnrolmentService
 from zhurnal.core.services.guardianship import GuardianshipService
 from zhurnal.core.services.journal import JournalService
+from zhurnal.core.services.orders import OrderService
 from zhurnal.core.services.persons import PersonInput, PersonService
+from zhurnal.core.services.staff import StaffService
 from zhurnal.core.services.term_marks import TermMarkService
 
 LESSON_DAY = date(2026, 11, 24)
@@ -24,7 +27,7 @@ EDITED = PersonInput("Щедрина-Лопухина", "Виолетта", "Э�
 SECRETS = ("Щедрин", "Виолетт", "Эдуардовн", "Лопухин", "2014", "03.2014", "112-233", "11223344595",
            "912 345", "913 222", "vioth", "violetta@", "Заречн", "Победы",
            "Теорема Пифагора", "упражнение 481", "Признаки подобия", "параграф 12",
-           "н/а", "sick", "absent", "late", "guardian", "->", "→")
+           "н/а", "sick", "absent", "late", "guardian", "expelled", "deceased", "->", "→")
 
 
 def _audit_texts(store, after: int) -> list[tuple[str, str]]:
@@ -65,12 +68,21 @@ def test_no_value_written_through_the_services_reaches_the_audit_trail(store, ad
     for value in ("3", "5", ""):
         terms.confirm(world.teacher, world.assignment_id, term_id, student, value)
     terms.confirm(world.teacher, world.assignment_id, None, student, "4")
+    # Reasons of a departure or a dismissal are the person's data too (the order is the detail).
+    orders = OrderService(store)
+    departure = orders.create(admin, "77-в", TODAY, "departure", "Об отчислении")
+    EnrolmentService(store).depart(admin, world.students[2], TODAY, departure.id, "expelled", today=TODAY)
+    staff = StaffService(store)
+    hired = staff.hire(admin, saved.person.id, "Библиотекарь", date(2026, 9, 1),
+                       orders.create(admin, "5-к", date(2026, 9, 1), "hire", "О приёме").id)
+    staff.dismiss(admin, hired.id, TODAY, orders.create(admin, "78-к", TODAY, "dismissal", "Об увольнении").id,
+                  "deceased", today=TODAY)
 
     records = _records(store, start)
     actions = {r.action for r in records}
     assert {"person.create", "person.update", "person.read", "guardianship.create", "lesson.create",
             "lesson.update", "mark.create", "mark.update", "mark.remove", "attendance.set", "term_mark.set",
-            "term_mark.withdraw"} <= actions, actions
+            "term_mark.withdraw", "enrolment.end", "staff.dismiss"} <= actions, actions
     leaks = [(action, text) for action, text in _audit_texts(store, start)
              if any(secret in text for secret in SECRETS)]
     assert leaks == []

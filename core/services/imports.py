@@ -1143,7 +1143,7 @@ class _Plan:
                 ("staff.dismiss", "staff_position")
             events.append(AuditEvent(action, object_type, row_id, person_id,
                                      fields=("end_date", "end_reason", "end_order_id"),
-                                     detail=f"{label}; {END_REASON}; import"))
+                                     detail=f"{label}; import"))
 
     def disable_due_accounts(self) -> None:
         """After an apply: the accounts of a leaver whose last day has come are disabled, as EnrolmentService
