@@ -101,9 +101,14 @@ def rebuild_rollup(session: Session, school_id: int | None = None) -> int:
                .where(*where)
                # By position: PostgreSQL does not match the bound constants of a repeated expression.
                .group_by(*(literal_column(str(n)) for n in range(1, 7))))
-    result = session.execute(insert(ActivityDaily).from_select(
+    session.execute(insert(ActivityDaily).from_select(
         ["school_id", "kind", "day", "user_id", "class_id", "lag", "events"], grouped))
-    return int(getattr(result, "rowcount", 0) or 0)
+    # Counted, not the INSERT's rowcount: psycopg reports -1 for INSERT ... SELECT. The rows of the scope were
+    # all deleted above, so what is there now is what was written.
+    written = select(func.count()).select_from(ActivityDaily)
+    if school_id is not None:
+        written = written.where(ActivityDaily.school_id == school_id)
+    return int(session.scalar(written) or 0)
 
 
 def purge_before(session: Session, school_id: int, before: date) -> int:

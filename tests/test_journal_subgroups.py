@@ -92,11 +92,12 @@ def test_the_teacher_splits_the_class_and_each_journal_follows(store, admin, spl
     assert _names(journal.open(split.teacher_two, split.second, today=TODAY)) == ["Васильев Иван",
                                                                                    "Григорьева Ольга"]
     audited = records(store, "subgroup.set")
-    assert [(r.person_id, r.detail) for r in audited][-1] == (
-        d, f"class={split.class_id} subject={split.subject_id}: - -> {TWO}")
+    assert [(r.person_id, r.fields, r.detail) for r in audited][-1] == (
+        d, '["subgroup"]', f"class={split.class_id} subject={split.subject_id}")
     assert len(audited) == 4
-    for record in audited:  # ids and subgroup names only: no names of people in the trail
+    for record in audited:  # ids and the field's name only: no names of people, no subgroups in the trail
         assert "Андреев" not in (record.detail or "") and "Григорьева" not in (record.detail or "")
+        assert TWO not in (record.detail or "") and ONE not in (record.detail or "")
     # Taking a student out of every subgroup removes the row.
     groups.set_members(admin, split.class_id, split.subject_id, {d: None})
     with store.session() as s:

@@ -463,7 +463,8 @@ class BackupService:
             if partial is not None:
                 partial.unlink(missing_ok=True)
             if isinstance(exc, Exception):
-                self._audit(actor, "backup.create", f"{type(exc).__name__}: {str(exc)[:300]}", "failed")
+                # The first line only: a database error's later lines (DETAIL, [parameters: ...]) carry row values.
+                self._audit(actor, "backup.create", f"{type(exc).__name__}: {_first_line(exc)}", "failed")
             if isinstance(exc, Exception) and not isinstance(exc, ZhurnalError):
                 raise BackupError(f"Резервная копия не записана: {_first_line(exc)}") from exc
             raise
@@ -562,7 +563,7 @@ class BackupService:
         except BaseException as exc:
             if live and isinstance(exc, Exception) and not isinstance(exc, PermissionDenied):
                 with contextlib.suppress(Exception):
-                    self._audit(actor, "backup.restore", f"{Path(path).name}: {str(exc)[:300]}", "failed")
+                    self._audit(actor, "backup.restore", f"{Path(path).name}: {_first_line(exc)}", "failed")
             raise
         return result
 

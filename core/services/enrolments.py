@@ -197,8 +197,10 @@ class EnrolmentService(Service):
         uow.session.flush()
         fields = ["class_id", "start_date", "start_reason", "start_order_id"]
         fields += ["came_from"] if came_from else []
+        # The order, not the reason: a start or end reason (retention, expelled, deceased) is the child's data,
+        # named in `fields` and kept in the enrolment row.
         uow.audit("enrolment.create", object_type="enrolment", object_id=row.id, person_id=person.id,
-                  fields=fields, detail=f"приказ {order_label(order)}; {reason}")
+                  fields=fields, detail=f"приказ {order_label(order)}")
         return _view(uow, row.id)
 
     @service("orders.write")
@@ -274,7 +276,7 @@ class EnrolmentService(Service):
         uow.session.flush()
         uow.audit("enrolment.end", object_type="enrolment", object_id=current.id, person_id=person.id,
                   fields=["end_date", "end_reason", "end_order_id"] + (["went_to"] if went_to else []),
-                  detail=f"приказ {order_label(order)}; {reason}")
+                  detail=f"приказ {order_label(order)}")
         disable_accounts_if_due(uow, person.id, date, today or dt.date.today(), "departure")
         return _view(uow, current.id)
 

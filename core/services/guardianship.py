@@ -57,8 +57,8 @@ def _views(uow: UnitOfWork, on: date | None, *conditions: ColumnElement[bool]) -
 
 def _audit(uow: UnitOfWork, action: str, link: Guardianship, fields: list[str]) -> None:
     for person_id in (link.student_id, link.parent_id):
-        uow.audit(action, object_type="guardianship", object_id=link.id, person_id=person_id, fields=fields,
-                  detail=link.relation)
+        # No detail: the relation ("guardian" tells a child is in care) is a field value, named in `fields`.
+        uow.audit(action, object_type="guardianship", object_id=link.id, person_id=person_id, fields=fields)
 
 
 class GuardianshipService(Service):

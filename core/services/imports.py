@@ -1111,7 +1111,7 @@ class _Plan:
                        "student_id": rid(g["student_id"]), "end_date": None, "version": 1}
                 for person_id in (row["student_id"], row["parent_id"]):
                     events.append(AuditEvent("guardianship.create", "guardianship", new_id, person_id,
-                                             fields=link_fields, detail=row["relation"]))
+                                             fields=link_fields, detail="import"))
                 yield row
 
         bulk_insert(session, cast(Table, Guardianship.__table__), link_rows())
@@ -1143,7 +1143,7 @@ class _Plan:
                 ("staff.dismiss", "staff_position")
             events.append(AuditEvent(action, object_type, row_id, person_id,
                                      fields=("end_date", "end_reason", "end_order_id"),
-                                     detail=f"{label}; {END_REASON}; import"))
+                                     detail=f"{label}; import"))
 
     def disable_due_accounts(self) -> None:
         """After an apply: the accounts of a leaver whose last day has come are disabled, as EnrolmentService

@@ -584,8 +584,9 @@ class JournalService(Service):
         lesson.attendance_taken = True
         flush(uow, "Посещаемость")
         record_activity(uow, "attendance", when, lesson=lesson)
+        # The field's name only: a child's attendance status is personal data and stays out of the trail.
         uow.audit("attendance.set", object_type="lesson", object_id=lesson.id, person_id=student_id,
-                  fields=["status"], detail=f"{old or '-'}->{status}")
+                  fields=["status"], detail=None if old is None else "changed")
         return status
 
     @service("journal.write")

@@ -227,7 +227,7 @@ class StaffService(Service):
         uow.session.flush()
         uow.audit("staff.dismiss", object_type="staff_position", object_id=position.id,
                   person_id=position.person_id, fields=["end_date", "end_reason", "end_order_id"],
-                  detail=f"приказ {order_label(order)}; {reason}")
+                  detail=f"приказ {order_label(order)}")  # the reason is the person's data: in the row only
         disable_accounts_if_due(uow, position.person_id, end_date, today or date.today(), "dismissal")
         return _positions(uow, StaffPosition.id == position.id)[0]
 

@@ -146,7 +146,7 @@ class SubgroupService(Service):
         refuse(problems)
         rows = {row.student_id: row for row in uow.session.scalars(select(SubgroupMember).where(
             SubgroupMember.class_id == school_class.id, SubgroupMember.subject_id == subject.id))}
-        changes: list[tuple[SubgroupMember, int, str | None, str | None]] = []
+        changes: list[tuple[SubgroupMember, int]] = []
         for student_id, subgroup in wanted.items():
             row = rows.get(student_id)
             old = row.subgroup if row is not None else None
@@ -158,15 +158,15 @@ class SubgroupService(Service):
                                      student_id=student_id, subgroup=subgroup)
                 uow.session.add(row)
             elif subgroup is None:
-                uow.session.delete(row)  # in no subgroup: the audit record keeps the trace
+                uow.session.delete(row)  # in no subgroup: the audit record keeps the trace (ids, no group)
             else:
                 row.subgroup = subgroup
-            changes.append((row, student_id, old, subgroup))
+            changes.append((row, student_id))
         flush(uow, "Подгруппы")
-        for row, student_id, old, subgroup in changes:
+        for row, student_id in changes:
+            # Ids and the field's name only: which group a child is in is the child's data, not the trail's.
             uow.audit("subgroup.set", object_type="subgroup_member", object_id=row.id, person_id=student_id,
-                      fields=["subgroup"], detail=f"class={school_class.id} subject={subject.id}: "
-                                                  f"{old or '-'} -> {subgroup or '-'}")
+                      fields=["subgroup"], detail=f"class={school_class.id} subject={subject.id}")
         return _view(uow, school_class, subject, True)
 
 

@@ -215,13 +215,15 @@ class TermMarkService(Service):
         # The row holds only the current value; every change appends to term_mark_history, which outlives a
         # withdrawn mark's row (a final mark is a document: who withdrew which one, and what it was).
         old = row.value if row is not None else None
-        change = f"{kind} {number}: {old or '-'} -> {clean or '-'}"
+        # The audit record names the term and the field, never the marks: they are the child's personal data
+        # and term_mark_history (with its own access check) is where the old and new values are kept.
+        period = f"{kind} {number}"
         if clean is None:
             if row is not None:
                 _history(uow, row, old, None)
                 uow.session.delete(row)  # frees the key for a later confirmation; the history keeps the value
                 uow.audit("term_mark.withdraw", object_type="term_mark", object_id=row.id, person_id=student_id,
-                          detail=change)
+                          fields=["value"], detail=period)
         else:
             school_class = uow.session.get(SchoolClass, assignment.class_id)
             subject = uow.session.get(Subject, assignment.subject_id)
@@ -239,7 +241,7 @@ class TermMarkService(Service):
                 _history(uow, row, old, clean)
             flush(uow, "Итоговая отметка")
             uow.audit("term_mark.set", object_type="term_mark", object_id=row.id, person_id=student_id,
-                      fields=["value"], detail=change)
+                      fields=["value"], detail=period)
         return TermMarkRow(student.id, student.full_name, suggested.marks if suggested else 0, average,
                            suggested.suggested if suggested else None, clean)
 
