@@ -26,6 +26,7 @@ from zhurnal.tui.app.screens.diary import DiaryScreen
 from zhurnal.tui.app.screens.journal import JournalListScreen
 from zhurnal.tui.app.screens.journal_grid import JournalGridScreen
 from zhurnal.tui.app.screens.lesson_form import LessonFormScreen
+from zhurnal.tui.app.screens.mark_history import MarkHistoryScreen
 from zhurnal.tui.app.widgets.journal_grid import JournalGrid
 
 world = test_journal.world  # the core tests' fixture: a class of three, a teacher, a parent and a student
@@ -463,5 +464,67 @@ def test_a_moved_students_marks_from_the_old_class_show_beside_the_term_column(s
         await pilot.press("end")
         await settle(pilot)
         assert "В других классах за период: 16.11.2026 5А: 3" in screen_text(app)
+
+    drive(app, scenario)
+
+
+def test_ctrl_g_on_the_term_column_shows_the_term_marks_history(store, admin, world):
+    lessons(store, world)
+    term_id = stored(store, world).term_id
+    marks = TermMarkService(store)
+    a = world.students[0]
+    for value in ("5", "4", ""):  # confirmed, changed, withdrawn
+        marks.confirm(world.teacher, world.assignment_id, term_id, a, value)
+    marks.confirm(world.teacher, world.assignment_id, None, a, "3")  # the year mark: a history of its own
+    app = app_for(store, admin)  # a reader: the administration's read-only grid shows it too
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        app.push_screen(JournalGridScreen(world.assignment_id))
+        await settle(pilot)
+        grid = app.screen.query_one(JournalGrid)
+        await pilot.press("end")
+        assert grid.model is not None and (grid.cursor_row, grid.cursor_col) == (0, grid.model.term_col)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert isinstance(app.screen, MarkHistoryScreen)
+        text = screen_text(app)
+        assert "История итоговой отметки: Андреев Пётр, 2 четверть" in text
+        lines = [line for line in text.splitlines() if "ivanova" in line]
+        assert len(lines) == 3 and all("Математика, 5А" in line for line in lines)
+        assert ["— → 5" in lines[0], "5 → 4" in lines[1], "4 → —" in lines[2]] == [True] * 3  # oldest first
+        assert "→ 3" not in text
+        await pilot.press("escape", "down", "ctrl+g")  # Борисова: never given one
+        await settle(pilot)
+        assert isinstance(app.screen, MarkHistoryScreen)
+        assert "Итоговая отметка не выставлялась" in screen_text(app) and "ivanova" not in screen_text(app)
+        await pilot.press("escape", "up", *["ctrl+right"] * 3)  # the whole year: the column holds year marks
+        await settle(pilot)
+        await pilot.press("end")
+        assert "учебный год" in screen_text(app) and grid.cursor_col == grid.model.term_col
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "История итоговой отметки: Андреев Пётр, учебный год" in text
+        assert [line for line in text.splitlines() if "ivanova" in line and "— → 3" in line]
+        assert "5 → 4" not in text
+
+    drive(app, scenario)
+
+
+def test_the_term_marks_history_in_english(store, world):
+    lessons(store, world)
+    marks = TermMarkService(store)
+    marks.confirm(world.teacher, world.assignment_id, stored(store, world).term_id, world.students[0], "5")
+    app = create_app(store, lang="en", config=Config(), actor=world.teacher, today=TODAY)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        await open_grid(pilot)
+        await pilot.press("end", "ctrl+g")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Term mark history: Андреев Пётр" in text and "— → 5" in text and "Математика, 5А" in text
+        await pilot.press("escape", "down", "ctrl+g")
+        await settle(pilot)
+        assert "No term mark was ever given" in screen_text(app)
 
     drive(app, scenario)

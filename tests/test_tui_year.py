@@ -108,6 +108,8 @@ def test_open_close_with_an_edited_outcome_and_undo_through_the_screen(demo, act
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert set(screen.plan.orders) == {"promotion", "graduation", "departure"}
+        carried = screen.preview_data.subgroups_carried  # the demo's split English, CS and technology groups
+        assert carried > 0 and f"Подгруппы перейдут в новые классы: {carried} (ученик" in screen_text(app)
         await pilot.press("enter")  # the first class's students
         await settle(pilot)
         assert screen.view == "students"
@@ -151,12 +153,15 @@ def test_open_close_with_an_edited_outcome_and_undo_through_the_screen(demo, act
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
+        carried = screen.preview_data.subgroups_carried
+        assert f"Подгруппы перейдут в новые классы: {carried}" in screen_text(app)
         await pilot.press("ctrl+y")
         await settle(pilot)
         assert isinstance(app.screen, SecretPrompt)
         await pilot.press(*ADMIN_PASSWORD, "enter")
         await settle(pilot)
         assert screen.view == "report", screen_text(app)
+        assert ("Подгруппы перенесены (ученик × предмет)", str(carried)) in screen.report_lines  # as foretold
         found = years(demo, actor)
         assert found["2026/2027"].status == "closed"
         with demo.session(write=False) as session:

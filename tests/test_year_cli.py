@@ -117,6 +117,25 @@ def test_a_dry_run_of_closing_refuses_missing_final_marks_as_the_real_run_does(d
     assert code == 0 and "Пробный прогон: ничего не изменено" in out
 
 
+def test_plan_and_dry_run_say_how_many_subgroup_places_the_closing_would_carry(demo):
+    code, out = run(demo, "year", "plan", "--json")
+    assert json.loads(out)["subgroups_carried"] == 0  # no new year yet: no class to carry into
+    code, out = run(demo, "year", "plan", *ORDERS)
+    assert "Подгруппы" not in out
+    assert run(demo, *OPEN, "--yes")[0] == 0
+    code, out = run(demo, "year", "plan", *ORDERS, "--json")
+    expected = json.loads(out)["subgroups_carried"]
+    assert code == 0 and expected > 0
+    before = snapshot(demo)
+    for command in (("plan", *ORDERS), ("close", *ORDERS, "--dry-run")):
+        code, out = run(demo, "year", *command)
+        assert code == 0
+        assert f"Подгруппы будут перенесены в новые классы: {expected} (ученик × предмет)" in out
+    assert snapshot(demo) == before
+    code, out = run(demo, "year", "close", *ORDERS, "--yes")
+    assert code == 0 and f"Подгруппы перенесены в новые классы: {expected} (ученик × предмет)" in out
+
+
 def test_undo_with_nothing_to_undo_fails_for_scripts(demo, capsys):
     code, _ = run(demo, "year", "undo", "--yes")
     assert code == 1

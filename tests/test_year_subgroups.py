@@ -21,10 +21,11 @@ from zhurnal.core.models import (
     Subject,
     TeachingAssignment,
 )
-from zhurnal.core.services.promotion import PromotionService
+from zhurnal.core.services.promotion import PromotionService, subgroup_moves
 from zhurnal.core.services.rollover import RolloverService
-from zhurnal.core.services.subgroups import SubgroupService
+from zhurnal.core.services.subgroups import SubgroupService, split_to_carry
 from zhurnal.core.services.years import YearService
+from zhurnal.core.uow import UnitOfWork
 
 ENGLISH = "Иностранный язык (английский)"
 OLD, NEW = "2026/2027", NEXT[0]
@@ -88,6 +89,9 @@ def test_the_closing_carries_the_split_into_the_twin_for_those_promoted_only(dem
     proposed = (proposed.with_outcome(retained.person_id, "retain", target_class="5А")
                 .with_outcome(leaving.person_id, "transfer_out", destination="МБОУ СОШ № 7")
                 .with_outcome(conditional.person_id, "conditional", debt="математика"))
+    before = snapshot(demo)
+    preview = PromotionService(demo).preview(actor, proposed)
+    assert snapshot(demo) == before  # counted, not written
     report = PromotionService(demo).apply_close(actor, proposed)
 
     moving = {s.person_id for s in five_a} - {retained.person_id, leaving.person_id}
@@ -99,6 +103,7 @@ def test_the_closing_carries_the_split_into_the_twin_for_those_promoted_only(dem
             AcademicYear, AcademicYear.id == SchoolClass.year_id).where(AcademicYear.name == NEW)).all())
         audit = session.scalars(select(AuditRecord).where(AuditRecord.action == "subgroup.carry")).all()
     assert report.subgroups_carried == carried > len(moving)  # every split class and subject, not only 5А's
+    assert preview.subgroups_carried == carried  # the preview said so beforehand
     assert len(audit) == 1 and str(carried) in (audit[0].detail or "")
     # the subgroup journals of 6А list them: whoever was in a group of 5А is in the same group of 6А
     view = SubgroupService(demo).members(actor, class_id(demo, NEW, "6А"), subject_id(demo))
@@ -180,3 +185,34 @@ def test_undo_of_an_opening_names_subgroup_places_in_its_classes(demo, actor):
         session.commit()
     RolloverService(demo).undo_last(actor)
     assert class_id(demo, NEW, "6А") is None
+
+
+def test_the_preview_counts_what_the_closing_would_carry_as_the_plan_changes(demo, actor):
+    service = PromotionService(demo)
+    assert service.preview(actor, plan(demo, actor)).subgroups_carried == 0  # no new year: no class to carry into
+    open_next(demo, actor)
+    old = members(demo, OLD, "5А")
+    six_a, english = class_id(demo, NEW, "6А"), subject_id(demo)
+    proposed = plan(demo, actor)
+    full = service.preview(actor, proposed).subgroups_carried
+    with UnitOfWork(demo, actor, write=False) as uow:  # the places themselves, as the closing would write them
+        places = split_to_carry(uow, subgroup_moves(proposed, {
+            c.name: c for c in uow.session.scalars(select(SchoolClass).join(
+                AcademicYear, AcademicYear.id == SchoolClass.year_id).where(AcademicYear.name == NEW))}))
+    assert full == len(places) > 0
+    in_six_a = {p.student_id: p.subgroup for p in places if p.class_id == six_a and p.subject_id == english}
+    assert in_six_a == old  # every 5А student of a group, into the same group of 6А
+
+    first, second = sorted(old)[:2]
+    edited = (proposed.with_outcome(first, "retain", target_class="5А")  # repeats: carries nothing
+              .with_outcome(second, "promote", target_class="6Б"))  # not the twin: carries nothing
+    lost = sum(1 for p in places if p.student_id in (first, second))
+    assert lost >= 2 and service.preview(actor, edited).subgroups_carried == full - lost
+    third = sorted(old)[2]
+    with demo.session() as session:  # already placed in 6А (as an import could): kept, not carried
+        session.add(SubgroupMember(school_id=actor.school_id, class_id=six_a, subject_id=english, student_id=third,
+                                   subgroup=old[third]))
+        session.commit()
+    assert service.preview(actor, edited).subgroups_carried == full - lost - 1
+    report = service.apply_close(actor, edited)
+    assert report.subgroups_carried == full - lost - 1

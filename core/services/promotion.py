@@ -23,7 +23,7 @@ import dataclasses
 import datetime as dt
 import functools
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -37,7 +37,7 @@ from zhurnal.core.services.base import Service, service
 from zhurnal.core.services.classes import full_name, letter_order
 from zhurnal.core.services.common import collector_paused, plain_result, plain_rows
 from zhurnal.core.services.orders import KIND_TITLES, order_label
-from zhurnal.core.services.subgroups import carry_split
+from zhurnal.core.services.subgroups import carry_split, split_to_carry
 from zhurnal.core.services.years import get_year
 from zhurnal.core.uow import UnitOfWork
 from zhurnal.core.validation import Problem, clean_text, fold, format_date
@@ -188,6 +188,7 @@ class ClosePreview:
     classes: tuple[ClassPreview, ...]
     problems: tuple[Problem, ...]
     missing_marks: tuple[MissingMark, ...]
+    subgroups_carried: int = 0  # subgroup places (student × subject) applying would carry into the new classes
 
     @property
     def ok(self) -> bool:
@@ -510,8 +511,26 @@ def _unique(problems: Iterable[Problem]) -> list[Problem]:
     return result
 
 
+def subgroup_moves(plan: ClosePlan, new_classes: Mapping[str, SchoolClass]) -> list[tuple[int, int, int]]:
+    """(student, old class, new class) of those whose subgroups go on with them: promoted (conditionally too)
+    into their class's twin. A target the new year lacks moves nobody (check_plan names it)."""
+    moves = []
+    for s in plan.students:
+        target = new_classes.get(s.target_class or "")
+        if s.outcome in CARRY_SUBGROUPS and target is not None and target.previous_class_id == s.class_id:
+            moves.append((s.person_id, s.class_id, target.id))
+    return moves
+
+
+def _new_classes(uow: UnitOfWork, nxt: AcademicYear) -> dict[str, SchoolClass]:
+    return {c.name: c for c in uow.session.scalars(select(SchoolClass).where(SchoolClass.year_id == nxt.id))}
+
+
 def preview(uow: UnitOfWork, plan: ClosePlan) -> ClosePreview:
     year = get_year(uow, plan.year_id)
+    nxt = next_year_of(uow, year)
+    # The same selection the closing writes by (subgroups.split_to_carry), so the count is what it will report.
+    carried = len(split_to_carry(uow, subgroup_moves(plan, _new_classes(uow, nxt)))) if nxt is not None else 0
     classes = []
     for name, students in plan.by_class():
         counts = {key: 0 for key in OUTCOMES}
@@ -520,7 +539,7 @@ def preview(uow: UnitOfWork, plan: ClosePlan) -> ClosePreview:
                 counts[s.outcome] += 1
         classes.append(ClassPreview(name, counts, tuple(students)))
     return ClosePreview(plan, plan.counts(), tuple(classes), tuple(check_plan(uow, plan)),
-                        tuple(missing_final_marks(uow, year)))
+                        tuple(missing_final_marks(uow, year)), carried)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -591,7 +610,7 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
     assert nxt is not None
     recorder = yearlog.Recorder(uow, "close", year.id)
     orders, created, found = _ensure_orders(uow, plan, recorder)
-    new_classes = {c.name: c for c in uow.session.scalars(select(SchoolClass).where(SchoolClass.year_id == nxt.id))}
+    new_classes = _new_classes(uow, nxt)
     ids = [s.person_id for s in plan.students]
     # The old enrolments are read and ended with plain statements in bulk (one UPDATE for all, guarded by the
     # version like the mapper would): a thousand ORM updates cost a round trip each.
@@ -636,9 +655,7 @@ def apply_plan(uow: UnitOfWork, plan: ClosePlan, *, archive_dir: Path | None) ->
         recorder.created_row(Enrolment.__tablename__, new_by_person[new["person_id"]], 1)
     # The subgroups go on with the class: 6А keeps the English groups of 5А for those promoted into it (the
     # opening cannot know who will be: the outcomes are decided here).
-    moves = [(s.person_id, s.class_id, new_classes[s.target_class or ""].id) for s in plan.students
-             if s.outcome in CARRY_SUBGROUPS and new_classes[s.target_class or ""].previous_class_id == s.class_id]
-    carried = carry_split(uow, moves, recorder)
+    carried = carry_split(uow, subgroup_moves(plan, new_classes), recorder)
     if carried:
         uow.audit("subgroup.carry", object_type="academic_year", object_id=nxt.id,
                   detail=f"{year.name} -> {nxt.name}: учеников в подгруппах {carried}")
@@ -739,8 +756,8 @@ class PromotionService(Service):
 
     @service("year.manage", write=False)
     def preview(self, uow: UnitOfWork, plan: ClosePlan) -> ClosePreview:
-        """Counts per outcome in total and per class, every problem applying would refuse on, and the final
-        marks still missing. Writes nothing."""
+        """Counts per outcome in total and per class, every problem applying would refuse on, the final
+        marks still missing and how many subgroup places the closing would carry. Writes nothing."""
         return preview(uow, plan)
 
     # export.personal_data, not year.manage: the protocol lists every student's name and birth date, like the

@@ -170,18 +170,28 @@ class SubgroupService(Service):
         return _view(uow, school_class, subject, True)
 
 
-def carry_split(uow: UnitOfWork, moves: Iterable[tuple[int, int, int]], recorder: yearlog.Recorder) -> int:
-    """At the closing of a year: put each student moving on into their old class's twin (5А -> 6А) into the
-    subgroup they had there, subject by subject; returns how many rows were written.
+@dataclass(frozen=True)
+class CarriedPlace:
+    """A subgroup place the closing of a year would write: the student into `subgroup` of the new class."""
 
-    `moves` holds (student id, old class id, new class id). A subgroup is carried when a live assignment of
-    the subject in the new class names it (case and ё folded; the new class's spelling is kept), so groups the
-    school dropped or renamed over the summer are not guessed at; a student who already has a subgroup in the
-    new class keeps it. The rows are written in bulk and recorded for undo (docs/year.md, "Subgroups").
+    class_id: int
+    subject_id: int
+    student_id: int
+    subgroup: str
+
+
+def split_to_carry(uow: UnitOfWork, moves: Iterable[tuple[int, int, int]]) -> list[CarriedPlace]:
+    """What `carry_split` would write for `moves`, writing nothing (the closing's preview counts it).
+
+    `moves` holds (student id, old class id, new class id): each student moving on into their old class's twin
+    (5А -> 6А) gets the subgroup they had there, subject by subject. A subgroup is carried when a live
+    assignment of the subject in the new class names it (case and ё folded; the new class's spelling is kept),
+    so groups the school dropped or renamed over the summer are not guessed at; a student who already has a
+    subgroup in the new class keeps it (docs/year.md, "Subgroups").
     """
     to_class = {(student_id, old): new for student_id, old, new in moves}
     if not to_class:
-        return 0
+        return []
     old_ids = sorted({old for _, old in to_class})
     new_ids = sorted(set(to_class.values()))
     names: dict[tuple[int, int], dict[str, str]] = {}
@@ -192,11 +202,11 @@ def carry_split(uow: UnitOfWork, moves: Iterable[tuple[int, int, int]], recorder
         if subgroup:
             names.setdefault((class_id, subject_id), {})[fold(subgroup)] = subgroup
     if not names:
-        return 0
+        return []
     placed = {(r.class_id, r.subject_id, r.student_id) for r in plain_rows(uow, select(
         SubgroupMember.class_id, SubgroupMember.subject_id, SubgroupMember.student_id).where(
         SubgroupMember.class_id.in_(new_ids)))}
-    rows: list[dict[str, Any]] = []
+    places: list[CarriedPlace] = []
     for r in plain_rows(uow, select(SubgroupMember.class_id, SubgroupMember.subject_id, SubgroupMember.student_id,
                                     SubgroupMember.subgroup).where(SubgroupMember.class_id.in_(old_ids))
                         .order_by(SubgroupMember.class_id, SubgroupMember.subject_id, SubgroupMember.id)):
@@ -207,8 +217,16 @@ def carry_split(uow: UnitOfWork, moves: Iterable[tuple[int, int, int]], recorder
         if subgroup is None:
             continue
         placed.add((new, r.subject_id, r.student_id))
-        rows.append({"school_id": uow.school_id, "class_id": new, "subject_id": r.subject_id,
-                     "student_id": r.student_id, "subgroup": subgroup, "version": 1})
+        places.append(CarriedPlace(new, r.subject_id, r.student_id, subgroup))
+    return places
+
+
+def carry_split(uow: UnitOfWork, moves: Iterable[tuple[int, int, int]], recorder: yearlog.Recorder) -> int:
+    """At the closing of a year: write the subgroup places `split_to_carry` selects for `moves`; returns how
+    many rows were written. The rows are written in bulk and recorded for undo."""
+    rows: list[dict[str, Any]] = [
+        {"school_id": uow.school_id, "class_id": p.class_id, "subject_id": p.subject_id,
+         "student_id": p.student_id, "subgroup": p.subgroup, "version": 1} for p in split_to_carry(uow, moves)]
     # One batched INSERT like the closing's enrolments (rows as the mapper would write them, version 1).
     table = cast(Table, SubgroupMember.__table__)
     for start in range(0, len(rows), 1000):

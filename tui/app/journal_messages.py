@@ -10,8 +10,11 @@ from zhurnal.core.services.diary import DiaryChild
 from zhurnal.core.services.journal import JournalEntry, LessonImpact, LessonView, MarkHistoryEntry
 from zhurnal.core.services.lock_exceptions import LockExceptionView
 from zhurnal.core.services.subgroups import SubgroupsView
-from zhurnal.core.services.term_marks import TermMarkRow
+from zhurnal.core.services.term_marks import TermMarkHistoryEntry, TermMarkRow
 from zhurnal.tui.app.journal_workers import DiaryData, JournalData
+
+HistoryEntry = MarkHistoryEntry | TermMarkHistoryEntry
+"""One line of the history window: a lesson mark's change, or a term mark's (with the names it recorded)."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,14 @@ class ImpactLoaded(Message):
 
 
 class HistoryLoaded(Message):
-    """The history of a cell's marks: (kind of work, changes oldest first) per mark."""
+    """The history of a cell's marks: (kind of work, changes oldest first) per mark; a term-mark cell has one
+    group without a heading. `empty` is what the window says when there is no change at all."""
 
-    def __init__(self, title: str, histories: list[tuple[str, list[MarkHistoryEntry]]]) -> None:
+    def __init__(self, title: str, histories: list[tuple[str, list[HistoryEntry]]], empty: str) -> None:
         super().__init__()
         self.title = title
         self.histories = histories
+        self.empty = empty
 
 
 class UnlockRequested(Message):

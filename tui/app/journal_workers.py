@@ -23,7 +23,7 @@ from zhurnal.core.services.journal import (
 from zhurnal.core.services.lock_exceptions import LockExceptionService, LockExceptionView
 from zhurnal.core.services.schools import SchoolService
 from zhurnal.core.services.subgroups import SubgroupService, SubgroupsView
-from zhurnal.core.services.term_marks import TermMarkRow, TermMarkService
+from zhurnal.core.services.term_marks import TermMarkHistoryEntry, TermMarkRow, TermMarkService
 from zhurnal.core.services.years import TermView, YearService
 from zhurnal.tui.app.context import Context
 
@@ -96,6 +96,11 @@ def save_mark(ctx: Context, lesson_id: int, student_id: int, value: str | None,
 
 def mark_history(ctx: Context, mark_id: int) -> list[MarkHistoryEntry]:
     return JournalService(ctx.store).mark_history(ctx.signed_in(), mark_id)
+
+
+def term_mark_history(ctx: Context, assignment_id: int, term_id: int | None,
+                      student_id: int) -> list[TermMarkHistoryEntry]:
+    return TermMarkService(ctx.store).history(ctx.signed_in(), assignment_id, term_id, student_id)
 
 
 def save_attendance(ctx: Context, lesson_id: int, student_id: int, status: str) -> str:

@@ -194,7 +194,8 @@ def _counts_json(preview: Any) -> dict[str, Any]:
                         for c in preview.classes],
             "total": {k: preview.counts[k] for k in (*keys, "total")},
             "problems": [p.message for p in preview.problems],
-            "missing_final_marks": len(preview.missing_marks)}
+            "missing_final_marks": len(preview.missing_marks),
+            "subgroups_carried": preview.subgroups_carried}
 
 
 def _print_counts(ctx: Context, data: dict[str, Any]) -> None:
@@ -204,6 +205,8 @@ def _print_counts(ctx: Context, data: dict[str, Any]) -> None:
     for row in data["classes"]:
         ctx.print(f"{row['class']:<6} " + " ".join(f"{row[k]:>10}" for k in keys))
     ctx.print("итого  " + " ".join(f"{data['total'][k]:>10}" for k in keys))
+    if data["subgroups_carried"]:
+        ctx.print(f"Подгруппы будут перенесены в новые классы: {data['subgroups_carried']} (ученик × предмет)")
 
 
 def cmd_plan(ctx: Context) -> int:

@@ -28,6 +28,7 @@ from zhurnal.tui.app.journal_messages import (
     CellOp,
     CellRefused,
     CellSaved,
+    HistoryEntry,
     HistoryLoaded,
     ImpactLoaded,
     JournalLoaded,
@@ -540,29 +541,50 @@ class JournalGridScreen(AppScreen):
         self.post_message(LessonChanged(lesson.id, t("journal.attendance.taken", day=day(lesson.day))))
 
     def action_history(self) -> None:
-        model, grid = self.model, self.grid
-        if model is None or not 0 <= grid.cursor_row < model.rows or grid.cursor_col >= model.term_col:
+        """The history of the cell under the cursor: its lesson marks, or in the term column the term mark's
+        (the year mark's while the column holds the year)."""
+        model, grid, data = self.model, self.grid, self.data
+        if model is None or data is None or not 0 <= grid.cursor_row < model.rows or grid.cursor_col > model.term_col:
             return
-        lesson, student = model.lessons[grid.cursor_col], model.students[grid.cursor_row]
+        student = model.students[grid.cursor_row]
+        if grid.cursor_col == model.term_col:
+            # The column holds what confirm_term_mark writes: the term's marks, or the year's without a term.
+            term_id = data.view.term_id
+            when = data.view.term_name if term_id is not None and data.view.term_name else t("journal.period.year")
+            self.load_term_history(t("journal.term_history.title", name=student.full_name, period=when),
+                                   t("journal.term_history.none"), term_id, student.id)
+            return
+        lesson = model.lessons[grid.cursor_col]
         marks = model.marks.get((lesson.id, student.id), [])
         names = [model.work_types[m.work_type_id].name if m.work_type_id in model.work_types else "" for m in marks]
         self.load_history(t("journal.history.title", name=student.full_name, day=day(lesson.day)),
-                          [(m.id, name) for m, name in zip(marks, names, strict=True)])
+                          t("journal.history.none"), [(m.id, name) for m, name in zip(marks, names, strict=True)])
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="journal-history")
-    def load_history(self, title: str, marks: list[tuple[int, str]]) -> None:
+    def load_history(self, title: str, empty: str, marks: list[tuple[int, str]]) -> None:
         try:
-            histories = [(name, journal_workers.mark_history(self.ctx, mark_id)) for mark_id, name in marks]
+            histories: list[tuple[str, list[HistoryEntry]]] = [
+                (name, list(journal_workers.mark_history(self.ctx, mark_id))) for mark_id, name in marks]
         except ZhurnalError as exc:
             self.post_message(CallFailed(str(exc), "history"))
             return
-        self.post_message(HistoryLoaded(title, histories))
+        self.post_message(HistoryLoaded(title, histories, empty))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="journal-history")
+    def load_term_history(self, title: str, empty: str, term_id: int | None, student_id: int) -> None:
+        try:
+            changes = journal_workers.term_mark_history(self.ctx, self.assignment_id, term_id, student_id)
+        except ZhurnalError as exc:
+            self.post_message(CallFailed(str(exc), "history"))
+            return
+        histories: list[tuple[str, list[HistoryEntry]]] = [("", list(changes))] if changes else []
+        self.post_message(HistoryLoaded(title, histories, empty))
 
     @on(HistoryLoaded)
     def show_history(self, message: HistoryLoaded) -> None:
         from zhurnal.tui.app.screens.mark_history import MarkHistoryScreen
 
-        self.app.push_screen(MarkHistoryScreen(message.title, message.histories))
+        self.app.push_screen(MarkHistoryScreen(message.title, message.histories, message.empty))
 
     # ------------------------------------------------------------------------------ periods, work, lock
 

@@ -474,7 +474,9 @@ class YearScreen(AppScreen):
             counts["total"] = len(students)
             table.add_row(name, *(counts[k] or "" for k in keys), key=name)
         total = self.plan.counts()
-        self.status(t("year.close.status", total=total["total"], none=total["none"]))
+        status = t("year.close.status", total=total["total"], none=total["none"])
+        carried = self.preview_data.subgroups_carried if self.preview_data is not None else 0
+        self.status(status + ("\n" + t("year.close.subgroups", n=carried) if carried else ""))
 
     @on(DataTable.RowSelected, "#year-table")
     def selected(self, event: DataTable.RowSelected) -> None:
@@ -666,6 +668,8 @@ class YearScreen(AppScreen):
         lines = [f"{t(f'year.outcome.{k}')}: {counts[k]}" for k in OUTCOME_ORDER if counts[k]]
         if self.preview_data.missing_marks:
             lines.append(t("year.close.missing", n=len(self.preview_data.missing_marks)))
+        if self.preview_data.subgroups_carried:
+            lines.append(t("year.close.subgroups", n=self.preview_data.subgroups_carried))
         self.app.push_screen(ConfirmScreen(t("year.close.title"), t("year.close.question", name=self.plan.year_name,
                                                                     n=counts["total"]), lines,
                                            yes=t("year.apply.yes"), default_yes=False), self.close_confirmed)
