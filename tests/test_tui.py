@@ -94,14 +94,20 @@ def drive(app: ZhurnalApp, scenario: Scenario, size: tuple[int, int] = SIZE) -> 
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until no worker runs and every message they posted has been handled."""
+    """Wait until no worker runs and every message they posted has been handled.
+
+    Quiet three rounds in a row, not once: a worker's result can start another worker a few messages later (the
+    class filter's list arrives, the filter changes, the list searches again), which a loaded machine spreads
+    over more rounds than an idle one."""
     app = pilot.app
-    for _ in range(50):
+    quiet = 0
+    for _ in range(80):
         await pilot.pause()
         with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a superseded search: what counts is the screen
             await app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(w.is_running for w in app.workers):
+        quiet = 0 if any(w.is_running for w in app.workers) else quiet + 1
+        if quiet == 3:
             return
     raise AssertionError("workers still running")
 

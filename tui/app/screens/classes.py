@@ -83,6 +83,9 @@ class ClassesScreen(AppScreen):
         data = message.data
         table = self.query_one("#classes", DataTable)
         table.loading = False
+        # The footer was drawn while the table was covered; redraw it for the table that now has the focus
+        # (else its keys could stay in the order of the loading state).
+        self.refresh_bindings()
         table.clear()
         if data.year is None:
             self.query_one("#roster-title", Static).update(t("dashboard.no_year"))
