@@ -29,6 +29,7 @@ YES, NO = "✓", "—"
 UNGUARDED = {
     "SchoolService.initialise",  # `zhurnal init`: creates the first administrator
     "CodeService.redeem",  # the login code is the credential
+    "CodeService.check",  # the same: tests the code before the new password is asked
     "CodeService.issue_letters",  # calls the checked `issue` and `letters` after checking export itself
 }
 
