@@ -71,6 +71,16 @@ async def choose_field(pilot: Pilot[None], screen: ImportScreen, header: str, fi
     await settle(pilot)
 
 
+async def read_staff_file(pilot: Pilot[None]) -> ImportScreen:
+    """Open the wizard and read imports/staff.csv as a staff list: the mapping step."""
+    screen = await open_import(pilot)
+    screen.query_one("#import-path", Input).value = "staff.csv"
+    screen.query_one("#import-entity", Select).value = "staff"
+    await pilot.press("f9")
+    await settle(pilot)
+    return screen
+
+
 def test_import_wizard_reads_maps_previews_and_applies(demo, actor, data_folder):  # noqa: F811
     path = write_csv(data_folder / "imports" / "staff.csv",
                      [HEADER, GOOD[0], ["Загрузкин", "Олег", "Ильич", "31.02.1975", "учитель физики", "77-к",
@@ -165,11 +175,7 @@ def test_escape_during_the_apply_cancels_it_and_nothing_is_written(demo, actor, 
     app = make_app(demo, actor)
 
     async def scenario(pilot: Pilot[None]) -> None:
-        screen = await open_import(pilot)
-        screen.query_one("#import-path", Input).value = "staff.csv"
-        screen.query_one("#import-entity", Select).value = "staff"
-        await pilot.press("f9")
-        await settle(pilot)
+        screen = await read_staff_file(pilot)
         await choose_field(pilot, screen, "Работа", "position")
         await pilot.press("f9")  # the dry run
         await settle(pilot)
@@ -265,11 +271,7 @@ def test_a_message_cut_in_the_table_is_shown_whole_under_it(demo, actor, data_fo
     app = make_app(demo, actor)
 
     async def scenario(pilot: Pilot[None]) -> None:
-        screen = await open_import(pilot)
-        screen.query_one("#import-path", Input).value = "staff.csv"
-        screen.query_one("#import-entity", Select).value = "staff"
-        await pilot.press("f9")
-        await settle(pilot)
+        screen = await read_staff_file(pilot)
         screen.query_one("#import-table", DataTable).focus()
         await pilot.press("f9")
         await settle(pilot)
