@@ -45,6 +45,13 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def is_older_revision(revision: str | None) -> bool:
+    """True for a revision of this program's migrations other than the newest: a database (or a backup) at it
+    can be brought up to SCHEMA_HEAD by `upgrade`."""
+    return (revision is not None and revision != SCHEMA_HEAD
+            and any((MIGRATIONS_DIR / "versions").glob(f"*_{revision}_*.py")))
+
+
 def schema_problem(engine: Engine) -> str | None:
     """Why this program must not work on the database's schema (None: it is the one the program needs).
 
@@ -57,7 +64,7 @@ def schema_problem(engine: Engine) -> str | None:
         current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if current is None or current == SCHEMA_HEAD:
         return None
-    if any((MIGRATIONS_DIR / "versions").glob(f"*_{current}_*.py")):  # one of ours: the database is behind
+    if is_older_revision(current):  # one of ours: the database is behind
         return (f"Схема базы устарела: ревизия {current}, этой версии программы нужна {SCHEMA_HEAD}. Сделайте "
                 "резервную копию файла или базы и выполните «zhurnal db upgrade».")
     return (f"Схема базы (ревизия {current}) новее этой версии программы (ей нужна {SCHEMA_HEAD}): база "

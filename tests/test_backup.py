@@ -171,6 +171,53 @@ def test_demo_district_round_trip_row_for_row(demo_store: Store, target: str, id
     chain_ok(demo_store)
 
 
+@pytest.mark.parametrize("target", ["sqlite", "postgresql"])
+def test_a_copy_made_before_an_update_is_restored_and_upgraded(store: Store, admin: Actor, identity: X25519Identity,
+                                                               folder: Path, tmp_path: Path, target: str,
+                                                               request: pytest.FixtureRequest) -> None:
+    from zhurnal.core.migrate import SCHEMA_HEAD, current_revision
+
+    # The copy as revision 0008 wrote it: no tables that 0009 added, the older revision in the manifest.
+    added = {"term_mark_history", "activity_purges"}
+    made = backup(store, admin, folder, identity)
+    before = table_rows(store)
+
+    def as_0008(name: str, data: bytes) -> bytes | None:
+        if name in {fmt.member_name(t) for t in added}:
+            return None
+        if name != "MANIFEST.json":
+            return data
+        manifest = json.loads(data)
+        manifest["schema_revision"] = "0008"
+        manifest["tables"] = [t for t in manifest["tables"] if t["name"] not in added]
+        return json.dumps(manifest).encode()
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(payload_of(made, identity)), mode="r") as source, \
+            tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as rebuilt:
+        for member in source.getmembers():
+            extracted = source.extractfile(member)
+            assert extracted is not None
+            data = as_0008(member.name, extracted.read())
+            if data is not None:
+                member.size = len(data)
+                rebuilt.addfile(member, io.BytesIO(data))
+    old = encrypt_to(tmp_path / made.name, out.getvalue(), identity)
+    url = restore_url(target, tmp_path, request)
+    result = BackupService(store).restore(admin, old, [identity], to_url=url, confirm=lambda plan: ADMIN_PASSWORD)
+    assert not result.swapped
+    restored = Store(url)
+    try:
+        assert current_revision(restored.engine) == SCHEMA_HEAD  # upgraded after the checks
+        after = table_rows(restored)
+        kept = {name for name in before if name not in added and name != fmt.AUDIT_TABLE}
+        assert {n: after[n] for n in kept} == {n: before[n] for n in kept}
+        assert len(after["term_mark_history"]) == len(before["term_marks"])  # 0009 starts each mark's history
+        assert chain_ok(restored) == result.plan.manifest.audit_count + 1
+    finally:
+        restored.dispose()
+
+
 def test_in_place_restore_swaps_and_keeps_the_previous_database(store: Store, admin: Actor, school: Any,
                                                                 identity: X25519Identity, folder: Path) -> None:
     from zhurnal.core.services.persons import PersonInput, PersonService

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -920,14 +921,20 @@ def load_tables(connection: Connection, payload: Payload, *,
     """Insert every kept member into the empty, migrated database behind `connection` (inside the caller's
     transaction), parents first: SQLite by Core executemany in batches, PostgreSQL by COPY (the same decoded
     values). Self-references (a year's previous year, a grade level's next level, ...) are set in a second
-    pass, so immediate foreign keys hold on every statement. Returns the rows inserted per table."""
+    pass, so immediate foreign keys hold on every statement. Returns the rows inserted per table.
+
+    The database may be at the older schema revision a backup was made with: a table of this version that
+    the database does not have yet (a later migration adds it) is not expected in the backup either."""
     counts: dict[str, int] = {}
     slow = float(os.environ.get(SLOW_ENV) or 0)
     copy = connection.dialect.name == "postgresql"
+    present = set(inspect(connection).get_table_names())
     for table in tables_in_order():
         if slow:
             time.sleep(slow)
         member = payload.members.get(table.name)
+        if (member is None or member.file is None) and table.name not in present:
+            continue
         if member is None or member.file is None:
             raise BackupFormatError(f"В резервной копии нет таблицы {table.name}")
         codec = TableCodec.of(table)
@@ -962,10 +969,13 @@ def load_tables(connection: Connection, payload: Payload, *,
 
 
 def reset_sequences(connection: Connection) -> None:
-    """PostgreSQL: move every serial sequence past the highest id loaded."""
+    """PostgreSQL: move every serial sequence past the highest id loaded (of the tables the database has)."""
     if connection.dialect.name != "postgresql":
         return
+    present = set(inspect(connection).get_table_names())
     for table in tables_in_order():
+        if table.name not in present:
+            continue
         key = list(table.primary_key.columns)
         if len(key) != 1 or not isinstance(key[0].type, Integer):
             continue

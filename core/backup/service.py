@@ -775,9 +775,12 @@ class _Restore:
     def run(self) -> Restored:
         started = time.perf_counter()
         head = current_head()
+        from zhurnal.core.migrate import is_older_revision
 
         def same_schema(m: fmt.Manifest) -> bool:
-            if m.schema_revision != head:
+            # A copy made before an update (an older revision of these migrations) is loaded at its own revision
+            # and then upgraded like a live database; its tables must still have the columns this version knows.
+            if m.schema_revision != head and not is_older_revision(m.schema_revision):
                 raise BackupError(
                     f"Копия сделана со схемой базы {m.schema_revision} (zhurnal {m.app_version}), а эта версия "
                     f"zhurnal работает со схемой {head}. Восстановите копию той версией zhurnal, которой она "
@@ -861,9 +864,15 @@ class _Restore:
         else:
             self._pg_create(url)
         target = Store(target_url)
+        older = manifest.schema_revision != current_head()
         try:
             self.say("Создание схемы")
-            target.upgrade()
+            if older:  # the rows go in at the copy's revision; the migrations since then follow the checks
+                from zhurnal.core.migrate import upgrade
+
+                upgrade(target.engine, manifest.schema_revision)
+            else:
+                target.upgrade()
             # 2. rows, table by table, in one transaction
             self.say("Загрузка строк")
             try:
@@ -881,6 +890,9 @@ class _Restore:
             self.say("Проверка восстановленной базы")
             self._tick(LOAD_SHARE)
             self._verify_database(target, manifest)
+            if older:
+                self.say(f"Обновление схемы с {manifest.schema_revision} до {current_head()}")
+                target.upgrade()
             self._tick(PERMILLE)  # the last moment to cancel before the confirmation
             if sqlite:
                 with target.engine.connect() as conn:

@@ -145,8 +145,14 @@ def cmd_verify(ctx: Context) -> int:
                   f"{m.audit_count}; сделана {m.created.astimezone().strftime('%d.%m.%Y %H:%M')} "
                   f"(zhurnal {m.app_version}, {m.engine}; школы: {schools})")
         if not report.schema_matches:
-            ctx.print("Схема базы в копии другая, чем у этой версии zhurnal: восстанавливать её нужно версией "
-                      f"{m.app_version}")
+            from zhurnal.core.migrate import SCHEMA_HEAD, is_older_revision
+
+            if is_older_revision(m.schema_revision):
+                ctx.print(f"Копия сделана до обновления (схема {m.schema_revision}): при восстановлении база будет "
+                          f"обновлена до схемы {SCHEMA_HEAD}")
+            else:
+                ctx.print("Схема базы в копии другая, чем у этой версии zhurnal: восстанавливать её нужно версией "
+                          f"{m.app_version}")
     return EXIT_OK
 
 
