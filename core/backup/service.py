@@ -864,13 +864,15 @@ class _Restore:
         else:
             self._pg_create(url)
         target = Store(target_url)
-        older = manifest.schema_revision != current_head()
+        # An older copy (same_schema let only those through) goes in at its own revision; the migrations since
+        # then follow the checks.
+        older = manifest.schema_revision if manifest.schema_revision != current_head() else None
         try:
             self.say("Создание схемы")
-            if older:  # the rows go in at the copy's revision; the migrations since then follow the checks
+            if older is not None:
                 from zhurnal.core.migrate import upgrade
 
-                upgrade(target.engine, manifest.schema_revision)
+                upgrade(target.engine, older)
             else:
                 target.upgrade()
             # 2. rows, table by table, in one transaction
@@ -890,8 +892,8 @@ class _Restore:
             self.say("Проверка восстановленной базы")
             self._tick(LOAD_SHARE)
             self._verify_database(target, manifest)
-            if older:
-                self.say(f"Обновление схемы с {manifest.schema_revision} до {current_head()}")
+            if older is not None:
+                self.say(f"Обновление схемы с {older} до {current_head()}")
                 target.upgrade()
             self._tick(PERMILLE)  # the last moment to cancel before the confirmation
             if sqlite:
