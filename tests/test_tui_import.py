@@ -71,6 +71,14 @@ async def choose_field(pilot: Pilot[None], screen: ImportScreen, header: str, fi
     await settle(pilot)
 
 
+async def open_export(pilot: Pilot[None]) -> ExportScreen:
+    pilot.app.action_open("export")  # type: ignore[attr-defined]
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ExportScreen)
+    return screen
+
+
 async def read_staff_file(pilot: Pilot[None]) -> ImportScreen:
     """Open the wizard and read imports/staff.csv as a staff list: the mapping step."""
     screen = await open_import(pilot)
@@ -306,10 +314,7 @@ def test_export_writes_the_file_after_the_password(demo, actor, data_folder):  #
     app = make_app(demo, actor)
 
     async def scenario(pilot: Pilot[None]) -> None:
-        pilot.app.action_open("export")  # type: ignore[attr-defined]
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ExportScreen)
+        screen = await open_export(pilot)
         screen.query_one("#export-entity", Select).value = "staff"
         await settle(pilot)
         path = Path(screen.query_one("#export-path", Input).value)
@@ -340,9 +345,7 @@ def test_an_empty_template_is_written_without_the_password(demo, actor, data_fol
     app = make_app(demo, actor)
 
     async def scenario(pilot: Pilot[None]) -> None:
-        pilot.app.action_open("export")  # type: ignore[attr-defined]
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_export(pilot)
         screen.query_one("#export-format", Select).value = "xlsx"
         screen.query_one("#export-template", Checkbox).value = True
         await settle(pilot)
@@ -367,9 +370,7 @@ def test_subjects_export_needs_no_password(demo, actor, data_folder):  # noqa: F
     app = make_app(demo, actor)
 
     async def scenario(pilot: Pilot[None]) -> None:
-        pilot.app.action_open("export")  # type: ignore[attr-defined]
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_export(pilot)
         screen.query_one("#export-entity", Select).value = "subjects"
         await settle(pilot)
         path = Path(screen.query_one("#export-path", Input).value)

@@ -866,7 +866,8 @@ class _Restore:
         target = Store(target_url)
         # An older copy (same_schema let only those through) goes in at its own revision; the migrations since
         # then follow the checks.
-        older = manifest.schema_revision if manifest.schema_revision != current_head() else None
+        head = current_head()
+        older = manifest.schema_revision if manifest.schema_revision != head else None
         try:
             self.say("Создание схемы")
             if older is not None:
@@ -893,7 +894,7 @@ class _Restore:
             self._tick(LOAD_SHARE)
             self._verify_database(target, manifest)
             if older is not None:
-                self.say(f"Обновление схемы с {older} до {current_head()}")
+                self.say(f"Обновление схемы с {older} до {head}")
                 target.upgrade()
             self._tick(PERMILLE)  # the last moment to cancel before the confirmation
             if sqlite:

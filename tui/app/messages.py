@@ -181,15 +181,6 @@ class BackupsLoaded(Message):
         self.data = data
 
 
-class BackupProgress(Message):
-    """How far the running backup operation is: (done, total) as the core reports it."""
-
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__()
-        self.done = done
-        self.total = total
-
-
 class BackupStage(Message):
     """The step the running restore has started (the core's words)."""
 

@@ -8,7 +8,6 @@ event is set (Escape) or the worker was cancelled (the screen was left): the cor
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -17,8 +16,17 @@ from textual.worker import get_current_worker
 from zhurnal.core.errors import Cancelled, Progress
 
 
-def cancellable(target: MessagePump, cancel: threading.Event, message: Callable[[int, int], Message]) -> Progress:
-    """For the running worker: `progress(done, total)` posting `message(done, total)` to `target`."""
+class ProgressMade(Message):
+    """How far the running operation is: (done, total) as the core reports it."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+def cancellable(target: MessagePump, cancel: threading.Event) -> Progress:
+    """For the running worker: `progress(done, total)` posting ProgressMade(done, total) to `target`."""
     worker = get_current_worker()
     shown = -1
 
@@ -29,5 +37,5 @@ def cancellable(target: MessagePump, cancel: threading.Event, message: Callable[
         permille = done * 1000 // max(total, 1)
         if permille != shown:
             shown = permille
-            target.post_message(message(done, total))
+            target.post_message(ProgressMade(done, total))
     return report

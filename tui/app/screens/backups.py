@@ -31,13 +31,12 @@ from zhurnal.tui.app import workers
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import (
     BackupFinished,
-    BackupProgress,
     BackupsLoaded,
     BackupStage,
     CallFailed,
     RestoreFinished,
 )
-from zhurnal.tui.app.progress import cancellable
+from zhurnal.tui.app.progress import ProgressMade, cancellable
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.secret_prompt import SecretPrompt
 from zhurnal.tui.app.widgets.footer import KeyFooter
@@ -251,10 +250,10 @@ class BackupsScreen(AppScreen):
     def reporter(self) -> Progress:
         """The core's progress callback, for the running worker: posts the bar's position when it moves by
         a tenth of a per cent, and raises Cancelled once Escape was pressed or the screen left."""
-        return cancellable(self, self.cancel_requested, BackupProgress)
+        return cancellable(self, self.cancel_requested)
 
-    @on(BackupProgress)
-    def progressed(self, message: BackupProgress) -> None:
+    @on(ProgressMade)
+    def progressed(self, message: ProgressMade) -> None:
         self.query_one("#backups-progress", ProgressBar).update(total=max(message.total, 1), progress=message.done)
 
     @on(BackupStage)

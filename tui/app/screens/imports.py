@@ -37,7 +37,7 @@ from zhurnal.tui.app import import_calls
 from zhurnal.tui.app.import_calls import ENTITIES, HubData, MappingDraft
 from zhurnal.tui.app.keys import bind
 from zhurnal.tui.app.messages import CallFailed
-from zhurnal.tui.app.progress import cancellable
+from zhurnal.tui.app.progress import ProgressMade, cancellable
 from zhurnal.tui.app.screens.base import AppScreen
 from zhurnal.tui.app.screens.confirm import ConfirmScreen
 from zhurnal.tui.app.widgets.footer import KeyFooter
@@ -79,15 +79,6 @@ class ImportRan(Message):
     def __init__(self, result: ImportResult) -> None:
         super().__init__()
         self.result = result
-
-
-class ImportProgress(Message):
-    """How far the running dry run or apply is: (done, total) as the engine reports it."""
-
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__()
-        self.done = done
-        self.total = total
 
 
 class ImportCancelled(Message):
@@ -316,8 +307,8 @@ class ImportScreen(AppScreen):
         self.cancel_requested.set()
         self.query_one("#import-stage", Static).update(t("import.cancelling"))
 
-    @on(ImportProgress)
-    def progressed(self, message: ImportProgress) -> None:
+    @on(ProgressMade)
+    def progressed(self, message: ProgressMade) -> None:
         self.query_one("#import-progress", ProgressBar).update(total=max(message.total, 1), progress=message.done)
 
     # ------------------------------------------------------------------------------------ 1: the file
@@ -509,7 +500,7 @@ class ImportScreen(AppScreen):
         assert self.hub is not None
         try:
             result = import_calls.run_import(self.ctx, self.hub.hub, prepared, dry_run=dry_run,
-                                             progress=cancellable(self, self.cancel_requested, ImportProgress))
+                                             progress=cancellable(self, self.cancel_requested))
         except Cancelled:
             self.post_message(ImportCancelled(dry_run))
             return
